@@ -1,0 +1,170 @@
+// CPU kernels of the binary ops, one line each: `a`, `b` are opmath values of type T,
+// `p` the op's parameters; integer division by zero sets *err instead of trapping.
+// Also the ternary kernels (where, lerp) and the dtype-converting copy.
+#include <atomic>
+
+#include "../ops/elementwise.h"
+#include "loop.h"
+#include "math.h"
+
+namespace ember {
+namespace {
+
+using namespace math;
+
+template <DtypeRule R, typename S> struct OutType { using type = S; };
+template <typename S> struct OutType<DtypeRule::Bool, S> { using type = bool; };
+
+#define EMBER_BINARY(name, expr)                                                          \
+  EMBER_HOT void name##_kernel(ElementwiseIter& it, const Params& p, int* err) {          \
+    constexpr OpSpec spec = binary_specs[int(BinaryOp::name)];                            \
+    std::atomic<int> error{0};                                                            \
+    dispatch<spec.mask>(it.dtypes[1], #name, [&](auto tag) {                              \
+      using S = EMBER_TYPE(tag);                                                          \
+      using O = typename OutType<spec.rule, S>::type;                                     \
+      cpu_kernel<O, S, S>(it, [&](auto a, auto b) {                                       \
+        using T = decltype(a);                                                            \
+        (void)p;                                                                          \
+        return expr;                                                                      \
+      });                                                                                 \
+    });                                                                                   \
+    *err = error.load();                                                                  \
+  }                                                                                       \
+  EMBER_REGISTER_CPU(binary_stubs[int(BinaryOp::name)], name##_kernel);
+
+// Integer division guard: records the error and divides by 1 instead.
+template <typename T>
+inline T safe_divisor(T b, std::atomic<int>& error) {
+  if constexpr (std::is_integral_v<T>) {
+    if (b == 0) {
+      error.store(int(KernelError::ZeroDivision), std::memory_order_relaxed);
+      return T(1);
+    }
+  }
+  return b;
+}
+
+template <typename T>
+inline T add_(T a, T b, double alpha) {
+  if constexpr (std::is_same_v<T, bool>) return a || (b && alpha != 0);
+  else if constexpr (is_complex_v<T>) return a + T(float(alpha)) * b;
+  else if constexpr (std::is_integral_v<T>) return T(a + T(int64_t(alpha)) * b);
+  else return alpha == 1 ? a + b : a + T(alpha) * b;
+}
+
+template <typename T>
+inline T pow_(T a, T b, std::atomic<int>& error) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return a || !b;
+  } else if constexpr (std::is_integral_v<T>) {
+    if constexpr (std::is_signed_v<T>) {
+      if (b < 0) {
+        if (a == 1) return 1;
+        if (a == -1) return (b & 1) ? T(-1) : T(1);
+        error.store(int(KernelError::NegativePower), std::memory_order_relaxed);
+        return 0;
+      }
+    }
+    return ipow(a, b);
+  } else {
+    return std::pow(a, b);
+  }
+}
+
+template <typename T>
+inline T mul_(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) return a && b;
+  else return T(a * b);
+}
+
+template <typename T>
+inline T fmod_(T a, T b, std::atomic<int>& error) {
+  if constexpr (std::is_integral_v<T>) return T(a % safe_divisor(b, error));
+  else return std::fmod(a, b);
+}
+
+template <typename T>
+inline T logaddexp_(T a, T b) {
+  if (std::isinf(a) && a == b) return a;
+  T m = a > b ? a : b;
+  return m + std::log1p(std::exp(-std::abs(a - b)));
+}
+
+EMBER_BINARY(add, add_(a, b, p[0]))
+EMBER_BINARY(sub, add_(a, T(-b), p[0]))
+EMBER_BINARY(mul, mul_(a, b))
+EMBER_BINARY(div, a / b)
+EMBER_BINARY(div_floor, div_floor_(a, safe_divisor(b, error)))
+EMBER_BINARY(div_trunc, trunc_(T(a / safe_divisor(b, error))))
+EMBER_BINARY(remainder, remainder_(a, safe_divisor(b, error)))
+EMBER_BINARY(fmod, fmod_(a, b, error))
+EMBER_BINARY(pow, pow_(a, b, error))
+EMBER_BINARY(atan2, std::atan2(a, b))
+EMBER_BINARY(hypot, std::hypot(a, b))
+EMBER_BINARY(copysign, std::copysign(a, b))
+EMBER_BINARY(logaddexp, logaddexp_(a, b))
+EMBER_BINARY(maximum, max_nan(a, b))
+EMBER_BINARY(minimum, min_nan(a, b))
+EMBER_BINARY(fmax, (isnan_(a) ? b : (isnan_(b) ? a : max_nan(a, b))))
+EMBER_BINARY(fmin, (isnan_(a) ? b : (isnan_(b) ? a : min_nan(a, b))))
+EMBER_BINARY(bitwise_and, T(a & b))
+EMBER_BINARY(bitwise_or, T(a | b))
+EMBER_BINARY(bitwise_xor, T(a ^ b))
+EMBER_BINARY(left_shift, T((b < 0 || b >= T(sizeof(T) * 8)) ? T(0) : T(uint64_t(a) << b)))
+EMBER_BINARY(right_shift, T((b < 0 || b >= T(sizeof(T) * 8)) ? T(a < 0 ? -1 : 0) : T(a >> b)))
+EMBER_BINARY(logical_and, truthy(a) && truthy(b))
+EMBER_BINARY(logical_or, truthy(a) || truthy(b))
+EMBER_BINARY(logical_xor, truthy(a) != truthy(b))
+EMBER_BINARY(eq, a == b)
+EMBER_BINARY(ne, a != b)
+EMBER_BINARY(lt, a < b)
+EMBER_BINARY(le, a <= b)
+EMBER_BINARY(gt, a > b)
+EMBER_BINARY(ge, a >= b)
+
+EMBER_HOT void where_kernel(ElementwiseIter& it) {
+  dispatch<kAllMask>(it.dtypes[0], "where", [&](auto tag) {
+    using S = EMBER_TYPE(tag);
+    cpu_kernel<S, bool, S, S>(it, [](bool c, auto a, auto b) { return c ? a : b; });
+  });
+}
+EMBER_REGISTER_CPU(where_stub, where_kernel);
+
+EMBER_HOT void lerp_kernel(ElementwiseIter& it) {
+  dispatch<kFloatMask>(it.dtypes[0], "lerp", [&](auto tag) {
+    using S = EMBER_TYPE(tag);
+    cpu_kernel<S, S, S, S>(it, [](auto a, auto b, auto w) {
+      using T = decltype(a);
+      return std::abs(w) < T(0.5) ? a + w * (b - a) : b - (b - a) * (T(1) - w);
+    });
+  });
+}
+EMBER_REGISTER_CPU(lerp_stub, lerp_kernel);
+
+EMBER_HOT void copy_kernel(ElementwiseIter& it) {
+  dispatch<kAllMask>(it.dtypes[0], "copy_", [&](auto out_tag) {
+    using O = EMBER_TYPE(out_tag);
+    dispatch<kAllMask>(it.dtypes[1], "copy_", [&](auto in_tag) {
+      using I = EMBER_TYPE(in_tag);
+      if constexpr (std::is_same_v<O, I>) {
+        for_each(it, [&](char** p, const int64_t* s, int64_t n) {
+          if (s[0] == sizeof(O) && s[1] == sizeof(O)) {
+            std::memcpy(p[0], p[1], size_t(n) * sizeof(O));
+          } else {
+            for (int64_t i = 0; i < n; ++i)
+              std::memcpy(p[0] + i * s[0], p[1] + i * s[1], sizeof(O));
+          }
+        });
+      } else {
+        for_each(it, [&](char** p, const int64_t* s, int64_t n) {
+          for (int64_t i = 0; i < n; ++i)
+            *reinterpret_cast<O*>(p[0] + i * s[0]) = convert<O>(*reinterpret_cast<const I*>(p[1] + i * s[1]));
+        });
+      }
+    });
+  });
+}
+EMBER_REGISTER_CPU(copy_stub, copy_kernel);
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,107 @@
+// CPU kernels of the unary ops: one line each. `x` is the opmath value, `T` its type,
+// `p` the op's parameters (see EMBER_UNARY_OPS in ops/elementwise.h).
+#include "../ops/elementwise.h"
+#include "loop.h"
+#include "math.h"
+#include "vmath.h"
+
+namespace ember {
+namespace {
+
+template <DtypeRule R, typename S> struct OutType { using type = S; };
+template <typename S> struct OutType<DtypeRule::Bool, S> { using type = bool; };
+template <typename S> struct OutType<DtypeRule::Real, S> { using type = std::conditional_t<is_complex_v<S>, float, S>; };
+
+// Most negative finite value of a storage type (nan_to_num's default for -inf).
+template <typename S> opmath_t<S> lowest_of() {
+  if constexpr (std::is_same_v<S, Half>) return float(Half::from_bits(0xfbff));
+  else if constexpr (std::is_same_v<S, BFloat16>) return float(BFloat16::from_bits(0xff7f));
+  else return std::numeric_limits<S>::lowest();
+}
+template <typename T> T angle_(T x) {
+  if constexpr (is_complex_v<T>) return T(std::arg(x));
+  else return x != x ? x : (x < T(0) ? T(M_PI) : T(0));
+}
+template <typename T> T bitwise_not_(T x) {
+  if constexpr (std::is_same_v<T, bool>) return !x;
+  else return T(~x);
+}
+template <typename T> T conj_(T x) {
+  if constexpr (is_complex_v<T>) return std::conj(x);
+  else return x;
+}
+
+#define EMBER_UNARY(name, expr)                                                           \
+  EMBER_HOT void name##_kernel(ElementwiseIter& it, const Params& p) {                    \
+    constexpr OpSpec spec = unary_specs[int(UnaryOp::name)];                              \
+    dispatch<spec.mask>(it.dtypes[1], #name, [&](auto tag) {                              \
+      using S = EMBER_TYPE(tag);                                                          \
+      using O = typename OutType<spec.rule, S>::type;                                     \
+      cpu_kernel<O, S>(it, [&](auto x) {                                                  \
+        using T = decltype(x);                                                            \
+        (void)p;                                                                          \
+        return expr;                                                                      \
+      });                                                                                 \
+    });                                                                                   \
+  }                                                                                       \
+  EMBER_REGISTER_CPU(unary_stubs[int(UnaryOp::name)], name##_kernel);
+
+using namespace math;
+
+EMBER_UNARY(exp, vexp(x))
+EMBER_UNARY(exp2, std::exp2(x))
+EMBER_UNARY(expm1, std::expm1(x))
+EMBER_UNARY(log, std::log(x))
+EMBER_UNARY(log2, std::log2(x))
+EMBER_UNARY(log10, std::log10(x))
+EMBER_UNARY(log1p, std::log1p(x))
+EMBER_UNARY(sqrt, std::sqrt(x))
+EMBER_UNARY(rsqrt, T(1) / std::sqrt(x))
+EMBER_UNARY(sin, std::sin(x))
+EMBER_UNARY(cos, std::cos(x))
+EMBER_UNARY(tan, std::tan(x))
+EMBER_UNARY(asin, std::asin(x))
+EMBER_UNARY(acos, std::acos(x))
+EMBER_UNARY(atan, std::atan(x))
+EMBER_UNARY(sinh, std::sinh(x))
+EMBER_UNARY(cosh, std::cosh(x))
+EMBER_UNARY(tanh, vtanh(x))
+EMBER_UNARY(asinh, std::asinh(x))
+EMBER_UNARY(acosh, std::acosh(x))
+EMBER_UNARY(atanh, std::atanh(x))
+EMBER_UNARY(erf, std::erf(x))
+EMBER_UNARY(erfc, std::erfc(x))
+EMBER_UNARY(erfinv, erfinv_(x))
+EMBER_UNARY(lgamma, std::lgamma(x))
+EMBER_UNARY(sigmoid, T(1) / (T(1) + vexp(-x)))
+EMBER_UNARY(logit, (p[0] < 0 ? std::log(x / (T(1) - x))
+                             : std::log(std::clamp(x, T(p[0]), T(1 - p[0])) / (T(1) - std::clamp(x, T(p[0]), T(1 - p[0]))))))
+EMBER_UNARY(silu, x / (T(1) + vexp(-x)))
+EMBER_UNARY(mish, x * std::tanh(softplus_(x, T(1), T(20))))
+EMBER_UNARY(gelu, gelu_(x, p[0] != 0))
+EMBER_UNARY(softplus, softplus_(x, T(p[0]), T(p[1])))
+EMBER_UNARY(reciprocal, T(1) / x)
+EMBER_UNARY(frac, x - std::trunc(x))
+EMBER_UNARY(neg, T(-x))
+EMBER_UNARY(abs, abs_(x))
+EMBER_UNARY(angle, angle_(x))
+EMBER_UNARY(conj, conj_(x))
+EMBER_UNARY(floor, floor_(x))
+EMBER_UNARY(ceil, ceil_(x))
+EMBER_UNARY(trunc, trunc_(x))
+EMBER_UNARY(round, round_(x, p[0]))
+EMBER_UNARY(sign, sign_(x))
+EMBER_UNARY(relu, (x < T(0) ? T(0) : x))
+EMBER_UNARY(square, x * x)
+EMBER_UNARY(clamp, (p[3] != 0 && x > T(p[1]) ? T(p[1]) : (p[2] != 0 && x < T(p[0]) ? T(p[0]) : x)))
+EMBER_UNARY(pow_scalar, (p[0] == 2 ? x * x : std::pow(x, T(p[0]))))
+EMBER_UNARY(nan_to_num, nan_to_num_(x, p[0], p[1], p[2], T(lowest_of<S>()), T(-lowest_of<S>())))
+EMBER_UNARY(bitwise_not, bitwise_not_(x))
+EMBER_UNARY(isnan, isnan_(x))
+EMBER_UNARY(isinf, isinf_(x))
+EMBER_UNARY(isfinite, isfinite_(x))
+EMBER_UNARY(signbit, signbit_(x))
+EMBER_UNARY(logical_not, !truthy(x))
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,44 @@
+"""ember: tensors, autograd and neural networks over a compiled C++ core.
+
+This package holds the tensor API (``ember.Tensor``, creation, elementwise, reduction,
+indexing, linear algebra and random ops), implemented in ``ember._C``. Domain packages
+(``ember.vision``, ``ember.audio``, ``ember.text``) and the weight hub (``ember.hub``) live
+beside it and build on it; nothing here imports them.
+
+Example:
+    >>> import ember
+    >>> x = ember.arange(6, dtype=ember.float32).reshape(2, 3)
+    >>> (x * 2 + 1).sum(dim=1)
+    tensor([ 9., 27.])
+"""
+import ctypes as _ctypes
+import os as _os
+
+# BLAS comes from the scipy-openblas32 wheel; load it before _C so that _C's dependency
+# resolves whatever the RPATH (editable and in-tree builds included).
+import scipy_openblas32 as _openblas
+
+_ctypes.CDLL(_os.path.join(_openblas.get_lib_dir(), _openblas.get_library(fullname=True)), mode=_ctypes.RTLD_GLOBAL)
+
+from . import _C  # noqa: E402
+from ._C import *  # noqa: E402,F401,F403
+from ._C import Tensor, device, dtype  # noqa: E402
+
+# dtypes, with PyTorch's aliases
+bool = dtype.bool  # noqa: A001
+uint8 = dtype.uint8
+int8 = dtype.int8
+int16 = short = dtype.int16
+int32 = int = dtype.int32  # noqa: A001
+int64 = long = dtype.int64
+float16 = half = dtype.float16
+bfloat16 = dtype.bfloat16
+float32 = float = dtype.float32  # noqa: A001
+float64 = double = dtype.float64
+complex64 = cfloat = dtype.complex64
+
+from . import _tensor  # noqa: E402,F401  (Python-side Tensor methods)
+from ._tensor import as_tensor, is_tensor, numel  # noqa: E402,F401
+from . import cuda  # noqa: E402,F401
+
+__version__ = "0.1.0"
