@@ -139,7 +139,7 @@ void collect(py::handle h, size_t depth, Leaves& L, bool& shape_done) {
     EMBER_CHECK(t.numel() == 1 && t.dim() == 0, ValueError,
                 "[tensor] only 0-d tensors can be elements of a nested sequence: got a tensor of shape ", t.sizes(),
                 "; use ember.stack(...) to combine tensors");
-    collect(py::cast(item(t)), depth, L, shape_done);
+    collect(scalar_to_py(item(t)), depth, L, shape_done);
     return;
   }
   if (py::isinstance<py::array>(h)) {
