@@ -205,6 +205,13 @@ void init_elementwise(py::module_& m) {
   m.attr("not_equal") = m.attr("ne");
   m.attr("arctan2") = m.attr("atan2");
   cls.attr("multiply") = cls.attr("mul");
+  // PyTorch's names for the shifts
+  m.attr("bitwise_left_shift") = m.attr("left_shift");
+  m.attr("bitwise_right_shift") = m.attr("right_shift");
+  cls.attr("bitwise_left_shift") = cls.attr("left_shift");
+  cls.attr("bitwise_right_shift") = cls.attr("right_shift");
+  cls.attr("bitwise_left_shift_") = cls.attr("left_shift_");
+  cls.attr("bitwise_right_shift_") = cls.attr("right_shift_");
 
   // ---- operators ----
   struct OpDef { const char* name; BinaryOp op; bool reflected; };
