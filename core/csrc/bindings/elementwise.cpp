@@ -34,6 +34,19 @@ Tensor div_impl(const Tensor& a, const Tensor& b, const std::optional<std::strin
   throw ValueError(str("[div] expected rounding_mode to be one of None, 'trunc' or 'floor', got '", *mode, "'"));
 }
 
+// add/sub's alpha: a number; a float alpha with integer (or bool) inputs is an error, as in PyTorch.
+Params alpha_param(const char* op, py::handle alpha, const Tensor& a, const Tensor& b) {
+  auto s = py_scalar(alpha);
+  EMBER_CHECK(s, TypeError, "[", op, "] expected a number for alpha, got ",
+              std::string(py::str(py::type::handle_of(alpha).attr("__name__"))));
+  ScalarType rt = result_type({a, b});
+  EMBER_CHECK(!(is_integral(rt, true) && (s->kind == Scalar::Float || s->kind == Scalar::Complex)), TypeError, "[",
+              op, "] alpha must be an integer for integral inputs: expected an int, got ", *s);
+  EMBER_CHECK(is_complex(rt) || s->kind != Scalar::Complex, TypeError, "[", op,
+              "] a complex alpha needs complex inputs: got ", *s, " for ", rt);
+  return {s->to_double()};
+}
+
 py::object binop_or_notimpl(BinaryOp op, const Tensor& a, py::handle other, bool reflected, const Params& p = {1.0}) {
   auto b = py_operand(other);
   if (!b) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
@@ -159,16 +172,16 @@ void init_elementwise(py::module_& m) {
     BinaryOp o = op;
     std::string n = name;
     m.def(name, [o, n](py::handle a, py::handle b, py::handle alpha, OptT out) {
-            Params p = {py_scalar(alpha) ? py_scalar(alpha)->to_double() : 1.0};
-            return run_binary(o, operand(a, n.c_str(), "input"), operand(b, n.c_str()), p, out_ptr(out));
+            Tensor ta = operand(a, n.c_str(), "input"), tb = operand(b, n.c_str());
+            return run_binary(o, ta, tb, alpha_param(n.c_str(), alpha, ta, tb), out_ptr(out));
           }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1, py::arg("out") = py::none());
     cls.def(name, [o, n](const Tensor& a, py::handle b, py::handle alpha) {
-              Params p = {py_scalar(alpha) ? py_scalar(alpha)->to_double() : 1.0};
-              return run_binary(o, a, operand(b, n.c_str()), p, nullptr);
+              Tensor tb = operand(b, n.c_str());
+              return run_binary(o, a, tb, alpha_param(n.c_str(), alpha, a, tb), nullptr);
             }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
     cls.def((n + "_").c_str(), [o, n](const Tensor& a, py::handle b, py::handle alpha) {
-              Params p = {py_scalar(alpha) ? py_scalar(alpha)->to_double() : 1.0};
-              return run_binary(o, a, operand(b, n.c_str()), p, &a);
+              Tensor tb = operand(b, n.c_str());
+              return run_binary(o, a, tb, alpha_param(n.c_str(), alpha, a, tb), &a);
             }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   }
   for (const char* name : {"div", "divide", "true_divide"}) {
