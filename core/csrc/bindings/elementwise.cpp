@@ -298,11 +298,9 @@ void init_elementwise(py::module_& m) {
     return nogil([&] {
       Tensor vv = to_dtype(v, x.dtype());
       vv.impl()->wrapped_number = false;
-      if (out) {
-        Shape shape = broadcast_shapes("masked_fill", x.sizes(), mask.sizes());
-        EMBER_CHECK(shape == x.sizes(), ValueError, "[masked_fill_] mask of shape ", mask.sizes(),
-                    " cannot be broadcast to the tensor's shape ", x.sizes());
-      }
+      Shape shape = broadcast_shapes(out ? "masked_fill_" : "masked_fill", x.sizes(), mask.sizes());
+      EMBER_CHECK(!out || shape == x.sizes(), ValueError, "[masked_fill_] mask of shape ", mask.sizes(),
+                  " cannot be broadcast to the tensor's shape ", x.sizes());
       return where(mask, vv, x, out);
     });
   };
