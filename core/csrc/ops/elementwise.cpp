@@ -240,7 +240,12 @@ Tensor clamp(const Tensor& x, const std::optional<Tensor>& lo, const std::option
     Params p = {lo ? item(*lo).to_double() : 0.0, hi ? item(*hi).to_double() : 0.0, lo ? 1.0 : 0.0, hi ? 1.0 : 0.0};
     return unary(UnaryOp::clamp, xin, p, out);
   }
-  // tensor bounds: min(max(x, lo), hi), computed in the promoted dtype
+  // tensor bounds: min(max(x, lo), hi), computed in the promoted dtype; check here so that
+  // errors name clamp rather than maximum/minimum
+  Shape shape = x.sizes();
+  if (lo) shape = broadcast_shapes("clamp", shape, lo->sizes());
+  if (hi) shape = broadcast_shapes("clamp", shape, hi->sizes());
+  check_dtype("clamp", unary_info[int(UnaryOp::clamp)].mask, result_type({x, lo ? *lo : x, hi ? *hi : x}));
   Tensor r = lo ? binary(BinaryOp::maximum, x, *lo) : x;
   if (hi) r = binary(BinaryOp::minimum, r, *hi);
   if (!out) return r.is_same(x) ? clone(x) : r;
