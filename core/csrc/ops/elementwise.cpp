@@ -156,17 +156,18 @@ bool can_cast(ScalarType from, ScalarType to) {
 
 Tensor unary(UnaryOp op, const Tensor& x, const Params& p, const Tensor* out) {
   const OpInfo& info = unary_info[int(op)];
+  const char* name = op == UnaryOp::pow_scalar ? "pow" : info.name;  // the user called pow
   ScalarType in_dt = x.dtype();
   if (info.rule == DtypeRule::Float && is_integral(in_dt, true)) in_dt = default_dtype();
-  check_dtype(info.name, info.mask, in_dt);
+  check_dtype(name, info.mask, in_dt);
   ScalarType out_dt = info.rule == DtypeRule::Bool ? ScalarType::Bool
                       : info.rule == DtypeRule::Real ? to_real(in_dt)
                                                      : in_dt;
   Tensor xin = prepare_input(x, in_dt);
   const auto& stub = unary_stubs[int(op)];
-  return run_into(info.name, x.sizes(), out_dt, x.device(), out, {x}, [&](const Tensor& o) {
+  return run_into(name, x.sizes(), out_dt, x.device(), out, {x}, [&](const Tensor& o) {
     if (o.numel() == 0) return;
-    ElementwiseIter it = make_iter(info.name, o, {xin});
+    ElementwiseIter it = make_iter(name, o, {xin});
     stub(o.device(), it, p);
   });
 }
