@@ -26,6 +26,12 @@ template <typename T> T bitwise_not_(T x) {
   if constexpr (std::is_same_v<T, bool>) return !x;
   else return T(~x);
 }
+// min(max(x, lo), hi) like PyTorch: max wins when lo > hi, nan (in x or a bound) propagates.
+template <typename T> T clamp_(T x, const Params& p) {
+  if (p[2] != 0) x = math::max_nan(x, T(p[0]));
+  if (p[3] != 0) x = math::min_nan(x, T(p[1]));
+  return x;
+}
 template <typename T> T conj_(T x) {
   if constexpr (is_complex_v<T>) return std::conj(x);
   else return x;
@@ -93,7 +99,7 @@ EMBER_UNARY(round, round_(x, p[0]))
 EMBER_UNARY(sign, sign_(x))
 EMBER_UNARY(relu, (x < T(0) ? T(0) : x))
 EMBER_UNARY(square, x * x)
-EMBER_UNARY(clamp, (p[3] != 0 && x > T(p[1]) ? T(p[1]) : (p[2] != 0 && x < T(p[0]) ? T(p[0]) : x)))
+EMBER_UNARY(clamp, clamp_(x, p))
 EMBER_UNARY(pow_scalar, (p[0] == 2 ? x * x : std::pow(x, T(p[0]))))
 EMBER_UNARY(nan_to_num, nan_to_num_(x, p[0], p[1], p[2], T(lowest_of<S>()), T(-lowest_of<S>())))
 EMBER_UNARY(bitwise_not, bitwise_not_(x))
