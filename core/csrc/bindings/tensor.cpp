@@ -46,7 +46,8 @@ std::vector<TensorIndex> parse_key(py::handle key) {
     } else if (PyIndex_Check(o) && !py::isinstance<py::array>(h)) {  // NumPy integer scalars
       ix.kind = TensorIndex::Int;
       ix.i = py::reinterpret_steal<py::object>(PyNumber_Index(o)).cast<int64_t>();
-    } else if (py::isinstance<py::sequence>(h) || py::isinstance<py::array>(h)) {
+    } else if ((py::isinstance<py::sequence>(h) && !py::isinstance<py::str>(h) && !py::isinstance<py::bytes>(h)) ||
+               py::isinstance<py::array>(h)) {
       ix.kind = TensorIndex::Tensor;
       ix.t = tensor_from_py(h, std::nullopt, std::nullopt);
       if (ix.t.numel() == 0 && ix.t.dtype() != ScalarType::Bool) ix.t = to_dtype(ix.t, ScalarType::Int64);
