@@ -1,6 +1,7 @@
 """Python-side Tensor methods: conversions (.to, .float, ...), repr and small conveniences.
 Kernels live in ember._C; this file only arranges calls to them."""
 import builtins
+import math
 
 from . import _C
 from ._C import Tensor, device as _device, dtype as _dtype
@@ -118,48 +119,71 @@ Tensor.new_tensor = lambda self, data, dtype=None, device=None, requires_grad=Fa
 _dtype.__repr__ = lambda self: "ember." + self.name
 _dtype.__str__ = _dtype.__repr__
 
-# ---- repr, like PyTorch's -------------------------------------------------------------
-_THRESHOLD = 1000
-_EDGE = 3
+# ---- repr, like PyTorch's (torch/_tensor_str.py: same options, same layout) -------------
+_THRESHOLD = 1000   # summarise above this many elements
+_EDGE = 3           # elements kept at each edge of a summarised dim
+_LINEWIDTH = 80
+_PRECISION = 4
 
 
-def _fmt_floats(vals):
-    finite = [abs(v) for v in vals if v == v and v not in (float("inf"), float("-inf"))]
-    if not finite:
-        return lambda v: _special(v) or f"{v}"
-    if all(v == int(v) for v in finite):
-        big = max(finite)
-        if big >= 1e8:
-            return lambda v: _special(v) or f"{v:.4e}"
-        return lambda v: _special(v) or f"{v:.0f}."
-    nz = [v for v in finite if v != 0]
-    lo, hi = (min(nz), max(nz)) if nz else (0.0, 0.0)
-    if hi >= 1e8 or (lo and lo < 1e-4) or (lo and hi / lo > 1000.0):
-        return lambda v: _special(v) or f"{v:.4e}"
-    return lambda v: _special(v) or f"{v:.4f}"
+class _Formatter:
+    """Width and notation for a set of values: ints as they are; floats fixed (4 decimals),
+    integer-valued ('1.') or scientific, chosen from the nonzero finite values."""
 
+    def __init__(self, values, floating):
+        self.floating = floating
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        if not floating:
+            for v in values:
+                self.max_width = builtins.max(self.max_width, len(f"{v}"))
+            return
+        nz = [v for v in values if v == v and v not in (float("inf"), float("-inf")) and v != 0]
+        if not nz:
+            return
+        mags = [abs(v) for v in nz]
+        lo, hi = builtins.min(mags), builtins.max(mags)
+        self.int_mode = all(v == math.ceil(v) for v in nz)
+        self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+        for v in nz:
+            if self.sci_mode:
+                w = len(f"{v:.{_PRECISION}e}")
+            elif self.int_mode:
+                w = len(f"{v:.0f}") + 1
+            else:
+                w = len(f"{v:.{_PRECISION}f}")
+            self.max_width = builtins.max(self.max_width, w)
 
-def _special(v):
-    if v != v:
-        return "nan"
-    if v == float("inf"):
-        return "inf"
-    if v == float("-inf"):
-        return "-inf"
-    return None
+    def format(self, v):
+        if self.floating:
+            if self.sci_mode:
+                r = f"{v:{self.max_width}.{_PRECISION}e}"
+            elif self.int_mode:
+                r = f"{v:.0f}"
+                if not (math.isinf(v) or math.isnan(v)):
+                    r += "."
+            else:
+                r = f"{v:.{_PRECISION}f}"
+        else:
+            r = f"{v}"
+        return (self.max_width - len(r)) * " " + r
 
 
 def _summarized(t):
-    """The elements that repr shows (edges of each dim when summarising)."""
+    """The values repr looks at (the edges of each dim when summarising), flat."""
     if t.ndim == 0:
         return [t.item()]
-    if t.numel() <= _THRESHOLD:
-        return _flat(t.tolist())
-    out = []
     n = t.shape[0]
-    idx = list(range(n)) if n <= 2 * _EDGE else list(range(_EDGE)) + list(range(n - _EDGE, n))
-    for i in idx:
-        out += _summarized(t[i])
+    if n > 2 * _EDGE:
+        rows = [t[i] for i in range(_EDGE)] + [t[i] for i in range(n - _EDGE, n)]
+    else:
+        rows = [t[i] for i in range(n)]
+    if t.ndim == 1:
+        return [r.item() for r in rows]
+    out = []
+    for r in rows:
+        out += _summarized(r)
     return out
 
 
@@ -172,48 +196,82 @@ def _flat(x):
     return [x]
 
 
-def _repr(self):
-    t = self
-    dt = t.dtype
+def _tensor_str(t, indent):
+    if t.numel() == 0:
+        return "[]"
     summarize = t.numel() > _THRESHOLD
-    vals = _summarized(t)
-    if dt.is_floating_point:
-        f = _fmt_floats(vals)
-    elif dt.is_complex:
-        fr = _fmt_floats([v.real for v in vals])
-        fi = _fmt_floats([abs(v.imag) for v in vals])
-        f = lambda v: f"{fr(v.real)}{'+' if v.imag >= 0 or v.imag != v.imag else '-'}{fi(abs(v.imag))}j"  # noqa: E731
-    elif dt == _dtype.bool:
-        f = lambda v: "True" if v else "False"  # noqa: E731
+    vals = _summarized(t) if summarize else _flat(t.tolist())
+    dt = t.dtype
+    if dt.is_complex:
+        f1 = _Formatter([v.real for v in vals], True)
+        f2 = _Formatter([v.imag for v in vals], True)
     else:
-        f = str
-    width = builtins.max((len(f(v)) for v in vals), default=0)
+        f1, f2 = _Formatter(vals, dt.is_floating_point), None
 
-    def rec(x, depth, indent):
-        if x.ndim == 0:
-            return f(x.item()).rjust(width)
+    def val(v):
+        if f2 is None:
+            return f1.format(v)
+        re, im = f1.format(v.real), (f2.format(v.imag) + "j").lstrip()
+        return re + im if im[0] in "+-" else re + "+" + im
+
+    def vector(x, indent):
+        element_length = f1.max_width + 2 + (f2.max_width + 1 if f2 is not None else 0)
+        per_line = builtins.max(1, math.floor((_LINEWIDTH - indent) / element_length))
         n = x.shape[0]
         if summarize and n > 2 * _EDGE:
-            parts = [rec(x[i], depth + 1, indent + 1) for i in range(_EDGE)] + ["..."] + \
-                    [rec(x[i], depth + 1, indent + 1) for i in range(n - _EDGE, n)]
+            data = [val(x[i].item()) for i in range(_EDGE)] + [" ..."] + \
+                   [val(x[i].item()) for i in range(n - _EDGE, n)]
         else:
-            parts = [rec(x[i], depth + 1, indent + 1) for i in range(n)]
-        if x.ndim == 1:
-            return "[" + ", ".join(parts) + "]"
-        sep = "," + "\n" * (x.ndim - 1) + " " * (indent + 1)
-        return "[" + sep.join(parts) + "]"
+            data = [val(v) for v in x.tolist()]
+        lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
+    def rec(x, indent):
+        if x.ndim == 0:
+            return val(x.item())
+        if x.ndim == 1:
+            return vector(x, indent)
+        n = x.shape[0]
+        if summarize and n > 2 * _EDGE:
+            parts = [rec(x[i], indent + 1) for i in range(_EDGE)] + ["..."] + \
+                    [rec(x[i], indent + 1) for i in range(n - _EDGE, n)]
+        else:
+            parts = [rec(x[i], indent + 1) for i in range(n)]
+        return "[" + ("," + "\n" * (x.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+    return rec(t, indent)
+
+
+def _add_suffixes(s, suffixes, indent):
+    out = [s]
+    last = len(s) - s.rfind("\n") + 1
+    for suf in suffixes:
+        if last + len(suf) + 2 > _LINEWIDTH:
+            out.append(",\n" + " " * indent + suf)
+            last = indent + len(suf)
+        else:
+            out.append(", " + suf)
+            last += len(suf) + 2
+    out.append(")")
+    return "".join(out)
+
+
+def _repr(self):
+    t, dt = self, self.dtype
     prefix = "tensor("
-    body = rec(t, 0, len(prefix)) if t.numel() or t.ndim == 0 else "[]"
-    extras = []
-    if t.numel() == 0 and t.ndim != 1:
-        extras.append(f"size={tuple(t.shape)}")
-    if dt not in (_C.get_default_dtype(), _dtype.int64, _dtype.bool, _dtype.complex64) or \
-            (t.numel() == 0 and dt != _C.get_default_dtype() and dt != _dtype.int64):
-        extras.append(f"dtype={dt!r}")
+    indent = len(prefix)
+    suffixes = []
     if t.device.type != "cpu":
-        extras.insert(0, f"device='{t.device}'")
-    return prefix + body + "".join(", " + e for e in extras) + ")"
+        suffixes.append(f"device='{t.device}'")
+    default = _C.get_default_dtype()
+    if t.numel() == 0:
+        if t.ndim != 1:
+            suffixes.append(f"size={tuple(t.shape)}")
+        if dt != default:
+            suffixes.append(f"dtype={dt!r}")
+    elif dt not in (default, _dtype.complex64, _dtype.int64, _dtype.bool):
+        suffixes.append(f"dtype={dt!r}")
+    return _add_suffixes(prefix + _tensor_str(t, indent), suffixes, indent)
 
 
 Tensor.__repr__ = _repr
