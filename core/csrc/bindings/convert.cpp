@@ -32,6 +32,9 @@ std::optional<Scalar> py_scalar(py::handle h) {
 std::optional<Tensor> py_operand(py::handle h) {
   if (py::isinstance<Tensor>(h)) return h.cast<Tensor>();
   if (auto s = py_scalar(h)) return wrap_scalar(*s);
+  // NumPy arrays take part as tensors (as in PyTorch), so that t + arr and t += arr stay
+  // ember tensors instead of falling back to NumPy's operators.
+  if (py::isinstance<py::array>(h)) return tensor_from_numpy(py::reinterpret_borrow<py::array>(h), "operand");
   return std::nullopt;
 }
 
