@@ -178,6 +178,12 @@ Tensor tensor_from_py(py::handle data, std::optional<ScalarType> dtype, std::opt
     if (arr.dtype().kind() == 'u' && arr.dtype().itemsize() > 1)
       arr = py::array(arr.attr("astype")("int64"));
     if (arr.dtype().kind() == 'c' && arr.dtype().itemsize() == 16) arr = py::array(arr.attr("astype")("complex64"));
+    // tensor() copies anyway, so layouts from_numpy cannot share (negative strides) are fine
+    for (py::ssize_t i = 0; i < arr.ndim(); ++i)
+      if (arr.strides(i) < 0) {
+        arr = py::array(py::module_::import("numpy").attr("ascontiguousarray")(arr));
+        break;
+      }
     Tensor src = tensor_from_numpy(arr, "tensor");
     return nogil([&] { return to_dtype(src, dtype ? *dtype : src.dtype(), true); });
   }
