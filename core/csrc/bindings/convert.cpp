@@ -191,6 +191,7 @@ Tensor tensor_from_py(py::handle data, std::optional<ScalarType> dtype, std::opt
   bool shape_done = false;
   collect(data, 0, L, shape_done);
   ScalarType dt = dtype ? *dtype
+                        : L.values.empty() ? default_dtype()  // tensor([]) is float, as in PyTorch
                         : (L.kind == 0 ? ScalarType::Bool
                                        : L.kind == 1 ? ScalarType::Int64
                                                      : L.kind == 2 ? default_dtype() : ScalarType::Complex64);
