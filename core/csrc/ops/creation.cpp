@@ -79,6 +79,10 @@ Tensor linspace(double start, double end, int64_t steps, std::optional<ScalarTyp
   EMBER_CHECK(steps >= 0, ValueError, "[linspace] number of steps must be non-negative, got ", steps);
   Tensor t = empty({steps}, dtype ? *dtype : default_dtype(), device);
   if (steps == 0) return t;
+  if (steps == 1) {  // the kernel fills the upper half from `end`; one step is `start`
+    fill_(t, Scalar(start));
+    return t;
+  }
   ElementwiseIter it = make_iter("linspace", t, {});
   double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
   range_stub(device, it, start, step, end, steps, 1);
