@@ -513,7 +513,8 @@ op("clip", lambda x: np.clip(x, -1.5, 2.0), ALL_REAL, args=(-1.5, 2.0), err_name
 # pow with a number exponent (the exponent takes part in promotion: int ** 0.5 is float32)
 op("pow[2]", np.square, ALL_REAL + COMPLEX, name="pow", args=(2,), domains=(Domain(-6, 6, -11, 11),),
    promote_args=True)
-op("pow[0.5]", np.sqrt, ALL_REAL + COMPLEX, name="pow", args=(0.5,), domains=(NONNEG,), specials=True, promote_args=True)
+op("pow[0.5]", np.sqrt, ALL_REAL + COMPLEX, name="pow", args=(0.5,), domains=(NONNEG,), specials=True,
+   promote_args=True)
 op("pow[-1.5]", lambda x: np.power(x, -1.5), ALL_REAL + COMPLEX, name="pow", args=(-1.5,), domains=(POS,),
    tol=_tol(float32=(1e-5, 1e-6)), promote_args=True)
 op("pow[3]", lambda x: np.power(x, 3), ALL_REAL + COMPLEX, name="pow", args=(3,), domains=(Domain(-4, 4, -5, 5),),

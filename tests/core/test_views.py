@@ -13,11 +13,6 @@ def base(shape=(3, 4, 5), dtype="float32"):
     return make(ember, a, dtype), a
 
 
-def np_layout(a, itemsize):
-    """(shape, strides in elements, offset in elements) of a NumPy view of a base array."""
-    return a.shape, tuple(s // itemsize for s in a.strides)
-
-
 def check_view(v, ref, root):
     """v (ember view of root) against ref (NumPy view of root's values)."""
     assert v.shape == ref.shape, (v.shape, ref.shape)
@@ -63,7 +58,8 @@ CASES = [
     ("expand", lambda x: x[:, :1].expand(2, 3, 4, 5)[1], lambda a: np.broadcast_to(a[:, :1], (2, 3, 4, 5))[1]),
     ("expand_new", lambda x: x.expand(2, -1, -1, -1), lambda a: np.broadcast_to(a, (2, 3, 4, 5))),
     ("expand_as", lambda x: x[0, 0].expand_as(x), lambda a: np.broadcast_to(a[0, 0], a.shape)),
-    ("broadcast_to", lambda x: ember.broadcast_to(x[:, :1, :], (3, 4, 5)), lambda a: np.broadcast_to(a[:, :1], a.shape)),
+    ("broadcast_to", lambda x: ember.broadcast_to(x[:, :1, :], (3, 4, 5)),
+     lambda a: np.broadcast_to(a[:, :1], a.shape)),
     ("narrow", lambda x: x.narrow(1, 1, 2), lambda a: a[:, 1:3]),
     ("narrow_neg", lambda x: ember.narrow(x, -1, -3, 3), lambda a: a[..., 2:5]),
     ("select", lambda x: x.select(1, 2), lambda a: a[:, 2]),

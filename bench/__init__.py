@@ -1,0 +1,1 @@
+"""ember vs PyTorch benchmarks (see bench/README.md)."""

@@ -1,0 +1,4 @@
+"""`python -m bench [--quick] [--json out.json]` from the repository root."""
+from .run import main
+
+main()

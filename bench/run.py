@@ -1,0 +1,289 @@
+"""ember against PyTorch, side by side in one process.
+
+Every case builds the same inputs for both libraries, warms both up, then times several
+repetitions of each (alternating, so that both see the same machine state) and reports the
+medians, the ratio ember/torch (below 1: ember is faster) and, for bandwidth-bound cases, the
+GB/s each reaches (bytes read + written / time); matmul rows also give GFLOP/s.
+
+Cases whose ember op does not exist yet are skipped with a note.
+
+    python -m bench                 # full run (a few minutes)
+    python -m bench --quick         # under a minute
+    python -m bench --json out.json # also write the rows as JSON
+    python -m bench --only add,sgemm --threads 4
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+if os.environ.get("EMBER_INPLACE"):  # in-tree build, as tests/conftest.py does
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "core"))
+
+import numpy as np  # noqa: E402
+
+import ember  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # pragma: no cover
+    torch = None
+
+
+class Skip(Exception):
+    """The ember side of a case is not available (yet)."""
+
+
+def _has(*names):
+    for n in names:
+        obj = ember
+        for part in n.split("."):
+            if not hasattr(obj, part):
+                raise Skip(f"ember.{n} does not exist yet")
+            obj = getattr(obj, part)
+
+
+def _probe(fn, what):
+    """Runs fn once; a NotImplementedError/AttributeError/TypeError means 'not there yet'."""
+    try:
+        fn()
+    except (NotImplementedError, AttributeError, TypeError) as e:
+        raise Skip(f"{what}: {type(e).__name__}: {str(e)[:80]}")
+
+
+def _pair(a):
+    """The same NumPy array as an ember and a torch tensor."""
+    return ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+
+
+# ---- cases: each returns (ember_fn, torch_fn, bytes moved or None, flops or None) ---------------
+_RAND = {}
+
+
+def _rand(shape, dtype=np.float32, seed=0):
+    """Random normal input (cached: cases copy it into their own tensors)."""
+    key = (shape if isinstance(shape, tuple) else (shape,), np.dtype(dtype).str, seed)
+    if key not in _RAND:
+        _RAND[key] = np.random.default_rng(seed).standard_normal(key[0], dtype=np.float32).astype(dtype)
+    return _RAND[key]
+
+
+N16M = 16 * 1024 * 1024
+
+
+def case_add_1(quick):
+    (ea, ta), (eb, tb) = _pair(_rand(1)), _pair(_rand(1, seed=1))
+    return (lambda: ea + eb), (lambda: ta + tb), None, None
+
+
+def _ew_binary(op):
+    def make(quick):
+        (ea, ta), (eb, tb) = _pair(_rand(N16M)), _pair(_rand(N16M, seed=1))
+        f = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b}[op]
+        return (lambda: f(ea, eb)), (lambda: f(ta, tb)), 3 * N16M * 4, None
+    return make
+
+
+def _ew_unary(op):
+    def make(quick):
+        ea, ta = _pair(_rand(N16M))
+        return (lambda: getattr(ember, op)(ea)), (lambda: getattr(torch, op)(ta)), 2 * N16M * 4, None
+    return make
+
+
+def _ew_out(op):
+    """The same op into a preallocated out=: kernel throughput without allocation (torch has no
+    caching CPU allocator, so a fresh 64 MB result costs it page faults on every call)."""
+    def make(quick):
+        (ea, ta), (eb, tb) = _pair(_rand(N16M)), _pair(_rand(N16M, seed=1))
+        eo, to = ember.empty(N16M), torch.empty(N16M)
+        if op in ("add", "mul"):
+            fe = lambda: getattr(ember, op)(ea, eb, out=eo)  # noqa: E731
+            ft = lambda: getattr(torch, op)(ta, tb, out=to)  # noqa: E731
+            return fe, ft, 3 * N16M * 4, None
+        if op == "relu":  # torch.relu has no out=; clamp(min=0) is the same kernel shape
+            return (lambda: ember.relu(ea, out=eo)), (lambda: torch.clamp(ta, min=0, out=to)), 2 * N16M * 4, None
+        return (lambda: getattr(ember, op)(ea, out=eo)), (lambda: getattr(torch, op)(ta, out=to)), 2 * N16M * 4, None
+    return make
+
+
+def case_transpose_copy_out(quick):
+    ea, ta = _pair(_rand((4096, 4096)))
+    eo, to = ember.empty(4096, 4096), torch.empty(4096, 4096)
+    return (lambda: eo.copy_(ea.t())), (lambda: to.copy_(ta.t())), 2 * N16M * 4, None
+
+
+def _reduce(op, dim):
+    def make(quick):
+        _has(op)
+        ea, ta = _pair(_rand((4096, 4096)))
+        if dim is None:
+            fe, ft = (lambda: getattr(ea, op)()), (lambda: getattr(ta, op)())
+        else:
+            fe, ft = (lambda: getattr(ea, op)(dim)), (lambda: getattr(ta, op)(dim))
+        _probe(fe, f"{op}(dim={dim})")
+        return fe, ft, N16M * 4, None
+    return make
+
+
+def case_transpose_copy(quick):
+    ea, ta = _pair(_rand((4096, 4096)))
+    return (lambda: ea.t().contiguous()), (lambda: ta.t().contiguous()), 2 * N16M * 4, None
+
+
+def _gemm(n, dtype):
+    def make(quick):
+        _has("matmul")
+        (ea, ta), (eb, tb) = _pair(_rand((n, n), dtype)), _pair(_rand((n, n), dtype, seed=1))
+        fe = lambda: ember.matmul(ea, eb)  # noqa: E731
+        _probe(fe, "matmul")
+        return fe, (lambda: torch.matmul(ta, tb)), None, 2.0 * n ** 3
+    return make
+
+
+def case_bmm(quick):
+    _has("bmm")
+    (ea, ta), (eb, tb) = _pair(_rand((64, 128, 128))), _pair(_rand((64, 128, 128), seed=1))
+    fe = lambda: ember.bmm(ea, eb)  # noqa: E731
+    _probe(fe, "bmm")
+    return fe, (lambda: torch.bmm(ta, tb)), None, 2.0 * 64 * 128 ** 3
+
+
+def case_gather(quick):
+    rows = 1 << 20
+    ex, tx = _pair(_rand((rows, 16)))
+    idx = np.random.default_rng(2).integers(0, rows, rows)
+    ei, ti = _pair(idx)
+    fe = lambda: ex[ei]  # noqa: E731
+    _probe(fe, "advanced indexing x[idx]")
+    return fe, (lambda: tx[ti]), rows * 16 * 4 * 2 + rows * 8, None
+
+
+def cases(quick):
+    out = [("add 1 element (per-op overhead)", case_add_1)]
+    for op in ("add", "mul"):
+        out.append((f"{op} 16M f32", _ew_binary(op)))
+    for op in ("exp", "relu"):
+        out.append((f"{op} 16M f32", _ew_unary(op)))
+    for op in ("add", "mul", "exp", "relu"):
+        out.append((f"{op} 16M f32, out= (no allocation)", _ew_out(op)))
+    for op in ("sum", "mean"):
+        for dim in (None, 0, 1):
+            out.append((f"{op} 4096x4096 " + ("all" if dim is None else f"dim={dim}"), _reduce(op, dim)))
+    out.append(("transpose copy 4096x4096 (x.t().contiguous())", case_transpose_copy))
+    out.append(("transpose copy 4096x4096 into out (o.copy_(x.t()))", case_transpose_copy_out))
+    sizes = (256, 1024) if quick else (256, 512, 1024, 2048, 4096)
+    for name, dt in (("sgemm", np.float32), ("dgemm", np.float64)):
+        for n in sizes:
+            if quick and name == "dgemm" and n > 256:
+                continue
+            out.append((f"{name} {n}", _gemm(n, dt)))
+    out.append(("bmm 64x(128x128)", case_bmm))
+    out.append(("gather x[idx], x (1M,16), 1M rows", case_gather))
+    return out
+
+
+# ---- timing -----------------------------------------------------------------------------------
+def _calibrate(fn, target):
+    """Calls per repetition so that a repetition takes about `target` seconds."""
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= target or n >= 1 << 20:
+            return n, dt / n
+        n = max(n * 2, int(n * target / max(dt, 1e-9) * 1.1))
+
+
+def measure(fe, ft, reps, target, warmup=2):
+    for _ in range(warmup):  # allocator caches, lazy init, first-touch page faults
+        fe()
+        ft()
+    ne, _ = _calibrate(fe, target)
+    nt, _ = _calibrate(ft, target)
+    te, tt = [], []
+    for _ in range(reps):  # alternate so that both see the same machine state
+        t0 = time.perf_counter()
+        for _ in range(ne):
+            fe()
+        te.append((time.perf_counter() - t0) / ne)
+        t0 = time.perf_counter()
+        for _ in range(nt):
+            ft()
+        tt.append((time.perf_counter() - t0) / nt)
+    return statistics.median(te), statistics.median(tt)
+
+
+def _fmt_time(s):
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="fewer sizes and repetitions (< 1 minute)")
+    p.add_argument("--json", metavar="PATH", help="write the rows to PATH as JSON")
+    p.add_argument("--reps", type=int, default=None, help="timed repetitions per case (default 7, quick 3)")
+    p.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: each one's own)")
+    p.add_argument("--only", default=None, help="comma-separated substrings of case names to run")
+    args = p.parse_args(argv)
+    if torch is None:
+        sys.exit("bench needs PyTorch installed (it is the reference)")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        ember.set_num_threads(args.threads)
+    reps = args.reps or (3 if args.quick else 7)
+    target = 0.02 if args.quick else 0.05
+    header = (f"ember {getattr(ember, '__version__', '?')} ({ember.get_num_threads()} threads) vs torch "
+              f"{torch.__version__} ({torch.get_num_threads()} threads), {platform.processor() or platform.machine()}, "
+              f"{os.cpu_count()} CPUs, median of {reps}")
+    print(header)
+    cols = ("case", "ember", "torch", "ember/torch", "ember GB/s", "torch GB/s", "ember GFLOP/s", "torch GFLOP/s")
+    widths = (-48, 10, 10, 11, 10, 10, 13, 13)
+    print(" ".join(f"{c:<{-w}}" if w < 0 else f"{c:>{w}}" for c, w in zip(cols, widths)))
+    rows = []
+    only = [s.strip() for s in args.only.split(",")] if args.only else None
+    t_start = time.perf_counter()
+    for name, make in cases(args.quick):
+        if only and not any(s in name for s in only):
+            continue
+        row = {"case": name}
+        try:
+            fe, ft, nbytes, flops = make(args.quick)
+        except Skip as e:
+            row["skipped"] = str(e)
+            rows.append(row)
+            print(f"{name:<48} skipped: {e}")
+            continue
+        te, tt = measure(fe, ft, reps, target, warmup=1 if args.quick else 2)
+        row.update(ember_s=te, torch_s=tt, ratio=te / tt)
+        if nbytes:
+            row.update(ember_gbs=nbytes / te / 1e9, torch_gbs=nbytes / tt / 1e9)
+        if flops:
+            row.update(ember_gflops=flops / te / 1e9, torch_gflops=flops / tt / 1e9)
+        rows.append(row)
+        del fe, ft
+
+        def g(k, f="{:.1f}"):
+            return f.format(row[k]) if k in row else "-"
+        print(f"{name:<48} {_fmt_time(te):>10} {_fmt_time(tt):>10} {row['ratio']:>11.2f} {g('ember_gbs'):>10} "
+              f"{g('torch_gbs'):>10} {g('ember_gflops'):>13} {g('torch_gflops'):>13}", flush=True)
+    print(f"({time.perf_counter() - t_start:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"header": header, "rows": rows}, f, indent=1)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
