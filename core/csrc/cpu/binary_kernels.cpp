@@ -16,9 +16,8 @@ template <DtypeRule R, typename S> struct OutType { using type = S; };
 template <typename S> struct OutType<DtypeRule::Bool, S> { using type = bool; };
 
 #define EMBER_BINARY(name, expr)                                                          \
-  EMBER_HOT void name##_kernel(ElementwiseIter& it, const Params& p, int* err) {          \
+  EMBER_PARALLEL_KERNEL(name##_run, (, const Params& p, std::atomic<int>& error), (, p, error), { \
     constexpr OpSpec spec = binary_specs[int(BinaryOp::name)];                            \
-    std::atomic<int> error{0};                                                            \
     dispatch<spec.mask>(it.dtypes[1], #name, [&](auto tag) {                              \
       using S = EMBER_TYPE(tag);                                                          \
       using O = typename OutType<spec.rule, S>::type;                                     \
@@ -26,8 +25,12 @@ template <typename S> struct OutType<DtypeRule::Bool, S> { using type = bool; };
         using T = decltype(a);                                                            \
         (void)p;                                                                          \
         return expr;                                                                      \
-      });                                                                                 \
+      }, begin_, end_);                                                                   \
     });                                                                                   \
+  })                                                                                      \
+  void name##_kernel(ElementwiseIter& it, const Params& p, int* err) {                    \
+    std::atomic<int> error{0};                                                            \
+    name##_run(it, p, error);                                                             \
     *err = error.load();                                                                  \
   }                                                                                       \
   EMBER_REGISTER_CPU(binary_stubs[int(BinaryOp::name)], name##_kernel);
@@ -122,26 +125,26 @@ EMBER_BINARY(le, a <= b)
 EMBER_BINARY(gt, a > b)
 EMBER_BINARY(ge, a >= b)
 
-EMBER_HOT void where_kernel(ElementwiseIter& it) {
+EMBER_PARALLEL_KERNEL(where_kernel, (), (), {
   dispatch<kAllMask>(it.dtypes[0], "where", [&](auto tag) {
     using S = EMBER_TYPE(tag);
-    cpu_kernel<S, bool, S, S>(it, [](bool c, auto a, auto b) { return c ? a : b; });
+    cpu_kernel<S, bool, S, S>(it, [](bool c, auto a, auto b) { return c ? a : b; }, begin_, end_);
   });
-}
+})
 EMBER_REGISTER_CPU(where_stub, where_kernel);
 
-EMBER_HOT void lerp_kernel(ElementwiseIter& it) {
+EMBER_PARALLEL_KERNEL(lerp_kernel, (), (), {
   dispatch<kFloatMask>(it.dtypes[0], "lerp", [&](auto tag) {
     using S = EMBER_TYPE(tag);
     cpu_kernel<S, S, S, S>(it, [](auto a, auto b, auto w) {
       using T = decltype(a);
       return std::abs(w) < T(0.5) ? a + w * (b - a) : b - (b - a) * (T(1) - w);
-    });
+    }, begin_, end_);
   });
-}
+})
 EMBER_REGISTER_CPU(lerp_stub, lerp_kernel);
 
-EMBER_HOT void copy_kernel(ElementwiseIter& it) {
+EMBER_PARALLEL_KERNEL(copy_kernel, (), (), {
   dispatch<kAllMask>(it.dtypes[0], "copy_", [&](auto out_tag) {
     using O = EMBER_TYPE(out_tag);
     dispatch<kAllMask>(it.dtypes[1], "copy_", [&](auto in_tag) {
@@ -154,16 +157,16 @@ EMBER_HOT void copy_kernel(ElementwiseIter& it) {
             for (int64_t i = 0; i < n; ++i)
               std::memcpy(p[0] + i * s[0], p[1] + i * s[1], sizeof(O));
           }
-        });
+        }, begin_, end_);
       } else {
         for_each(it, [&](char** p, const int64_t* s, int64_t n) {
           for (int64_t i = 0; i < n; ++i)
             *reinterpret_cast<O*>(p[0] + i * s[0]) = convert<O>(*reinterpret_cast<const I*>(p[1] + i * s[1]));
-        });
+        }, begin_, end_);
       }
     });
   });
-}
+})
 EMBER_REGISTER_CPU(copy_stub, copy_kernel);
 
 }  // namespace

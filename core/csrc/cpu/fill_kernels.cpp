@@ -5,7 +5,7 @@
 namespace ember {
 namespace {
 
-EMBER_HOT void fill_kernel(ElementwiseIter& it, const Scalar& v) {
+EMBER_PARALLEL_KERNEL(fill_kernel, (, const Scalar& v), (, v), {
   dispatch<kAllMask>(it.dtypes[0], "fill_", [&](auto tag) {
     using T = EMBER_TYPE(tag);
     const T value = v.to<T>();
@@ -16,9 +16,9 @@ EMBER_HOT void fill_kernel(ElementwiseIter& it, const Scalar& v) {
       } else {
         for (int64_t i = 0; i < n; ++i) *reinterpret_cast<T*>(p[0] + i * s[0]) = value;
       }
-    });
+    }, begin_, end_);
   });
-}
+})
 EMBER_REGISTER_CPU(fill_stub, fill_kernel);
 
 // The output is 1-d and contiguous, so the element index is the byte offset / itemsize.

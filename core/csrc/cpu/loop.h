@@ -1,16 +1,19 @@
 // CPU strided-loop machinery over an ElementwiseIter: split the elements among threads,
 // walk the outer dims with a counter and hand each inner run to a loop body. Kernels are
-// written as scalar functors on opmath values (float for 16-bit floats):
+// written as scalar functors on opmath values (float for 16-bit floats).
 //
-//   EMBER_HOT void exp_kernel(ElementwiseIter& it) {
+// Instruction sets: the function that contains the loops is built twice, for x86-64-v2 and
+// x86-64-v3 (AVX2+FMA), and picked at run time (EMBER_HOT = target_clones + flatten). The
+// loops must be inside that function, not behind the thread pool's function pointer, so a
+// kernel is a range function (EMBER_HOT, serial over [begin, end)) plus a parallel driver:
+//
+//   EMBER_HOT void exp_range(ElementwiseIter& it, int64_t b, int64_t e) {
 //     dispatch<kFloatMask>(it.dtypes[0], "exp", [&](auto tag) {
 //       using T = EMBER_TYPE(tag);
-//       cpu_kernel<T, T>(it, [](auto x) { return std::exp(x); });
+//       cpu_kernel<T, T>(it, [](auto x) { return std::exp(x); }, b, e);
 //     });
 //   }
-//
-// EMBER_HOT builds the kernel twice (x86-64-v2 and x86-64-v3 = AVX2+FMA) and picks one at
-// run time; `flatten` inlines the loops into each clone so that both get vectorised.
+//   void exp_kernel(ElementwiseIter& it) { parallel_ranges(it, [&](int64_t b, int64_t e) { exp_range(it, b, e); }); }
 #pragma once
 #include <cstring>
 #include <tuple>
@@ -29,7 +32,7 @@ namespace ember {
 
 // body(char** ptrs, const int64_t* inner_strides, int64_t n) over every inner run.
 template <typename Body>
-inline void for_each_run(const ElementwiseIter& it, int64_t begin, int64_t end, Body& body) {
+inline void for_each_run(const ElementwiseIter& it, int64_t begin, int64_t end, Body&& body) {
   const int nops = it.nops;
   char* ptrs[kMaxOperands];
   int64_t inner[kMaxOperands];
@@ -66,9 +69,23 @@ inline void for_each_run(const ElementwiseIter& it, int64_t begin, int64_t end, 
   }
 }
 
+// Splits the iterator's elements among the pool's threads; range(b, e) runs one part.
+template <typename Range>
+inline void parallel_ranges(const ElementwiseIter& it, const Range& range, int64_t grain = kGrainSize) {
+  parallel_for(0, it.numel, grain, range);
+}
+
+// Parallel walk of all elements. Note: runs the baseline build of `body`; hot kernels use
+// EMBER_PARALLEL_KERNEL so that the loop is inside the per-instruction-set function.
 template <typename Body>
 inline void for_each(const ElementwiseIter& it, Body body, int64_t grain = kGrainSize) {
   parallel_for(0, it.numel, grain, [&](int64_t b, int64_t e) { for_each_run(it, b, e, body); });
+}
+
+// Serial walk of elements [begin, end) (use inside a range function).
+template <typename Body>
+inline void for_each(const ElementwiseIter& it, Body body, int64_t begin, int64_t end) {
+  for_each_run(it, begin, end, body);
 }
 
 namespace detail {
@@ -113,10 +130,10 @@ inline void scalar_a_run(char** p, int64_t n, const F& f) {
 // Elementwise kernel: out[i] = f(in0[i], in1[i], ...) with In/Out the storage types of the
 // operands (as the front end arranged them) and f taking/returning opmath values.
 template <typename Out, typename... In, typename F>
-inline void cpu_kernel(const ElementwiseIter& it, const F& f) {
+inline void cpu_kernel(const ElementwiseIter& it, const F& f, int64_t begin, int64_t end) {
   constexpr size_t N = sizeof...(In);
   constexpr int64_t sizes[N + 1] = {int64_t(sizeof(Out)), int64_t(sizeof(In))...};
-  for_each(it, [&](char** p, const int64_t* s, int64_t n) {
+  for_each_run(it, begin, end, [&](char** p, const int64_t* s, int64_t n) {
     bool contiguous = true;
     for (size_t k = 0; k <= N; ++k) contiguous &= s[k] == sizes[k];
     if (contiguous) return detail::contiguous_run<Out, In...>(p, n, f, std::index_sequence_for<In...>{});
@@ -129,5 +146,21 @@ inline void cpu_kernel(const ElementwiseIter& it, const F& f) {
     detail::strided_run<Out, In...>(p, s, n, f, std::index_sequence_for<In...>{});
   });
 }
+
+// Parallel form for non-hot callers.
+template <typename Out, typename... In, typename F>
+inline void cpu_kernel(const ElementwiseIter& it, const F& f) {
+  parallel_ranges(it, [&](int64_t b, int64_t e) { cpu_kernel<Out, In...>(it, f, b, e); });
+}
+
+// Defines `void NAME(ElementwiseIter& it PARAMS)` whose range function (built per
+// instruction set) runs BODY with `it`, the parameters and the range [begin_, end_).
+// PARAMS and ARGS start with a comma when not empty: (, const Params& p) and (, p).
+#define EMBER_PARALLEL_KERNEL(NAME, PARAMS, ARGS, BODY)                                       \
+  EMBER_HOT void NAME##_range(ElementwiseIter& it EMBER_UNPAREN PARAMS, int64_t begin_, int64_t end_) BODY \
+  void NAME(ElementwiseIter& it EMBER_UNPAREN PARAMS) {                                       \
+    ::ember::parallel_ranges(it, [&](int64_t b_, int64_t e_) { NAME##_range(it EMBER_UNPAREN ARGS, b_, e_); }); \
+  }
+#define EMBER_UNPAREN(...) __VA_ARGS__
 
 }  // namespace ember

@@ -38,7 +38,7 @@ template <typename T> T conj_(T x) {
 }
 
 #define EMBER_UNARY(name, expr)                                                           \
-  EMBER_HOT void name##_kernel(ElementwiseIter& it, const Params& p) {                    \
+  EMBER_PARALLEL_KERNEL(name##_kernel, (, const Params& p), (, p), {                          \
     constexpr OpSpec spec = unary_specs[int(UnaryOp::name)];                              \
     dispatch<spec.mask>(it.dtypes[1], #name, [&](auto tag) {                              \
       using S = EMBER_TYPE(tag);                                                          \
@@ -47,9 +47,9 @@ template <typename T> T conj_(T x) {
         using T = decltype(x);                                                            \
         (void)p;                                                                          \
         return expr;                                                                      \
-      });                                                                                 \
+      }, begin_, end_);                                                                   \
     });                                                                                   \
-  }                                                                                       \
+  })                                                                                      \
   EMBER_REGISTER_CPU(unary_stubs[int(UnaryOp::name)], name##_kernel);
 
 using namespace math;

@@ -18,7 +18,8 @@ Parsed parse(const Tensor& x, const std::vector<TensorIndex>& idx) {
   int64_t consumed = 0, ellipses = 0;
   for (const auto& ix : idx) {
     if (ix.kind == TensorIndex::Int || ix.kind == TensorIndex::Slice) ++consumed;
-    else if (ix.kind == TensorIndex::Tensor) consumed += ix.t.dtype() == ScalarType::Bool ? std::max<int64_t>(ix.t.dim(), 1) : 1;
+    else if (ix.kind == TensorIndex::Tensor)  // a k-d mask covers k dims (a 0-d one adds its own dim)
+      consumed += (ix.t.dtype() == ScalarType::Bool || ix.t.dtype() == ScalarType::UInt8) ? ix.t.dim() : 1;
     else if (ix.kind == TensorIndex::Ellipsis) ++ellipses;
   }
   EMBER_CHECK(ellipses <= 1, IndexError, "[index] an index can only have a single ellipsis ('...'), got ", ellipses);
