@@ -33,6 +33,27 @@ inline auto nogil(F&& f) {
   return f();
 }
 
+// In-place methods return `self`, the same Python object (`x.add_(1) is x`, and `x += 1`
+// keeps x's identity), as PyTorch's do. Wraps a lambda whose first parameter is the tensor
+// modified: its result is dropped, except NotImplemented (from a py::object result), which
+// is passed on. pybind11 finds the existing Python instance from the C++ address of `self`.
+template <typename F, typename R, typename... A>
+auto inplace_impl(F f, R (F::*)(const Tensor&, A...) const) {
+  return [f](const Tensor& self, A... a) -> py::object {
+    if constexpr (std::is_same_v<R, py::object>) {
+      py::object r = f(self, std::forward<A>(a)...);
+      if (r.is(py::handle(Py_NotImplemented))) return r;
+    } else {
+      f(self, std::forward<A>(a)...);
+    }
+    return py::cast(self);
+  };
+}
+template <typename F>
+auto inplace(F f) {
+  return inplace_impl(f, &F::operator());
+}
+
 // Tensor from nested Python sequences / NumPy arrays / numbers (copies).
 Tensor tensor_from_py(py::handle data, std::optional<ScalarType> dtype, std::optional<Device> device);
 py::object tensor_tolist(const Tensor& t);

@@ -82,17 +82,17 @@ void init_creation(py::module_& m) {
         }, py::arg("n"), py::arg("m") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
         py::arg("device") = py::none(), py::arg("requires_grad") = false);
 
-  cls.def("fill_", [](const Tensor& x, py::handle value) {
+  cls.def("fill_", inplace([](const Tensor& x, py::handle value) {
             auto v = py_scalar(value);
             if (!v && py::isinstance<Tensor>(value)) v = item(value.cast<Tensor>());
             EMBER_CHECK(v, TypeError, "[fill_] expected a number as value");
             nogil([&] { fill_(x, *v); return 0; });
             return x;
-          }, py::arg("value"));
-  cls.def("zero_", [](const Tensor& x) {
+          }), py::arg("value"));
+  cls.def("zero_", inplace([](const Tensor& x) {
             nogil([&] { fill_(x, Scalar(int64_t(0))); return 0; });
             return x;
-          });
+          }));
 }
 
 }  // namespace ember

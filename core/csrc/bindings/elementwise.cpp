@@ -70,7 +70,7 @@ void init_elementwise(py::module_& m) {
           py::arg("input"), py::kw_only(), py::arg("out") = py::none());
     cls.def(name.c_str(), [op](const Tensor& x) { return run_unary(op, x, {}, nullptr); });
     if (spec.rule != DtypeRule::Bool)
-      cls.def((name + "_").c_str(), [op](const Tensor& x) { return run_unary(op, x, {}, &x); });
+      cls.def((name + "_").c_str(), inplace([op](const Tensor& x) { return run_unary(op, x, {}, &x); }));
   }
   cls.def("__neg__", [](const Tensor& x) { return run_unary(UnaryOp::neg, x, {}, nullptr); });
   cls.def("__pos__", [](const Tensor& x) { return x; });
@@ -112,7 +112,7 @@ void init_elementwise(py::module_& m) {
         }, py::arg("input"), py::kw_only(), py::arg("decimals") = 0, py::arg("out") = py::none());
   cls.def("round", [](const Tensor& x, int64_t decimals) { return run_unary(UnaryOp::round, x, {double(decimals)}, nullptr); },
           py::kw_only(), py::arg("decimals") = 0);
-  cls.def("round_", [](const Tensor& x, int64_t decimals) { return run_unary(UnaryOp::round, x, {double(decimals)}, &x); },
+  cls.def("round_", inplace([](const Tensor& x, int64_t decimals) { return run_unary(UnaryOp::round, x, {double(decimals)}, &x); }),
           py::kw_only(), py::arg("decimals") = 0);
   auto nan_p = [](std::optional<double> nan, std::optional<double> posinf, std::optional<double> neginf) -> Params {
     return {nan ? *nan : 0.0, posinf ? *posinf : NAN, neginf ? *neginf : NAN};
@@ -126,10 +126,10 @@ void init_elementwise(py::module_& m) {
                                 std::optional<double> neginf) {
             return run_unary(UnaryOp::nan_to_num, x, nan_p(nan, posinf, neginf), nullptr);
           }, py::arg("nan") = 0.0, py::arg("posinf") = py::none(), py::arg("neginf") = py::none());
-  cls.def("nan_to_num_", [nan_p](const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
+  cls.def("nan_to_num_", inplace([nan_p](const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
                                  std::optional<double> neginf) {
             return run_unary(UnaryOp::nan_to_num, x, nan_p(nan, posinf, neginf), &x);
-          }, py::arg("nan") = 0.0, py::arg("posinf") = py::none(), py::arg("neginf") = py::none());
+          }), py::arg("nan") = 0.0, py::arg("posinf") = py::none(), py::arg("neginf") = py::none());
 
   // clamp / clip with number or tensor bounds
   auto bound = [](py::handle h) -> OptT {
@@ -147,7 +147,7 @@ void init_elementwise(py::module_& m) {
     cls.def(name, [clamp_fn](const Tensor& x, py::handle lo, py::handle hi) { return clamp_fn(x, lo, hi, nullptr); },
             py::arg("min") = py::none(), py::arg("max") = py::none());
     cls.def((std::string(name) + "_").c_str(),
-            [clamp_fn](const Tensor& x, py::handle lo, py::handle hi) { return clamp_fn(x, lo, hi, &x); },
+            inplace([clamp_fn](const Tensor& x, py::handle lo, py::handle hi) { return clamp_fn(x, lo, hi, &x); }),
             py::arg("min") = py::none(), py::arg("max") = py::none());
   }
 
@@ -163,9 +163,9 @@ void init_elementwise(py::module_& m) {
     cls.def(name.c_str(), [op, name](const Tensor& a, py::handle b) {
               return run_binary(op, a, operand(b, name.c_str()), {}, nullptr);
             }, py::arg("other"));
-    cls.def((name + "_").c_str(), [op, name](const Tensor& a, py::handle b) {
+    cls.def((name + "_").c_str(), inplace([op, name](const Tensor& a, py::handle b) {
               return run_binary(op, a, operand(b, name.c_str()), {}, &a);
-            }, py::arg("other"));
+            }), py::arg("other"));
   }
   for (auto [name, op] : {std::pair<const char*, BinaryOp>{"add", BinaryOp::add}, {"sub", BinaryOp::sub},
                           {"subtract", BinaryOp::sub}}) {
@@ -179,10 +179,10 @@ void init_elementwise(py::module_& m) {
               Tensor tb = operand(b, n.c_str());
               return run_binary(o, a, tb, alpha_param(n.c_str(), alpha, a, tb), nullptr);
             }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
-    cls.def((n + "_").c_str(), [o, n](const Tensor& a, py::handle b, py::handle alpha) {
+    cls.def((n + "_").c_str(), inplace([o, n](const Tensor& a, py::handle b, py::handle alpha) {
               Tensor tb = operand(b, n.c_str());
               return run_binary(o, a, tb, alpha_param(n.c_str(), alpha, a, tb), &a);
-            }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
+            }), py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   }
   for (const char* name : {"div", "divide", "true_divide"}) {
     m.def(name, [](py::handle a, py::handle b, std::optional<std::string> mode, OptT out) {
@@ -192,9 +192,9 @@ void init_elementwise(py::module_& m) {
     cls.def(name, [](const Tensor& a, py::handle b, std::optional<std::string> mode) {
               return div_impl(a, operand(b, "div"), mode, nullptr);
             }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
-    cls.def((std::string(name) + "_").c_str(), [](const Tensor& a, py::handle b, std::optional<std::string> mode) {
+    cls.def((std::string(name) + "_").c_str(), inplace([](const Tensor& a, py::handle b, std::optional<std::string> mode) {
               return div_impl(a, operand(b, "div"), mode, &a);
-            }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
+            }), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   }
   m.def("floor_divide", [](py::handle a, py::handle b, OptT out) {
           return run_binary(BinaryOp::div_floor, operand(a, "floor_divide", "input"), operand(b, "floor_divide"), {}, out_ptr(out));
@@ -202,14 +202,14 @@ void init_elementwise(py::module_& m) {
   cls.def("floor_divide", [](const Tensor& a, py::handle b) {
             return run_binary(BinaryOp::div_floor, a, operand(b, "floor_divide"), {}, nullptr);
           });
-  cls.def("floor_divide_", [](const Tensor& a, py::handle b) {
+  cls.def("floor_divide_", inplace([](const Tensor& a, py::handle b) {
             return run_binary(BinaryOp::div_floor, a, operand(b, "floor_divide"), {}, &a);
-          });
+          }));
   m.def("pow", [](py::handle a, py::handle b, OptT out) {
           return pow_impl(operand(a, "pow", "input"), operand(b, "pow", "exponent"), out_ptr(out));
         }, py::arg("input"), py::arg("exponent"), py::kw_only(), py::arg("out") = py::none());
   cls.def("pow", [](const Tensor& a, py::handle b) { return pow_impl(a, operand(b, "pow", "exponent"), nullptr); });
-  cls.def("pow_", [](const Tensor& a, py::handle b) { return pow_impl(a, operand(b, "pow", "exponent"), &a); });
+  cls.def("pow_", inplace([](const Tensor& a, py::handle b) { return pow_impl(a, operand(b, "pow", "exponent"), &a); }));
   m.attr("multiply") = m.attr("mul");
   m.attr("greater") = m.attr("gt");
   m.attr("greater_equal") = m.attr("ge");
@@ -259,11 +259,12 @@ void init_elementwise(py::module_& m) {
   };
   for (const OpDef& d : iops) {
     BinaryOp op = d.op;
-    cls.def(d.name, [op](const Tensor& a, py::handle b) -> py::object {
+    cls.def(d.name, inplace([op](const Tensor& a, py::handle b) -> py::object {
               auto t = py_operand(b);
               if (!t) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-              return py::cast(run_binary(op, a, *t, {1.0}, &a));
-            }, py::is_operator());
+              run_binary(op, a, *t, {1.0}, &a);
+              return py::none();
+            }), py::is_operator());
   }
   cls.def("__pow__", [](const Tensor& a, py::handle b) -> py::object {
             auto t = py_operand(b);
@@ -275,11 +276,12 @@ void init_elementwise(py::module_& m) {
             if (!t) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
             return py::cast(run_binary(BinaryOp::pow, *t, a, {}, nullptr));
           }, py::is_operator());
-  cls.def("__ipow__", [](const Tensor& a, py::handle b) -> py::object {
+  cls.def("__ipow__", inplace([](const Tensor& a, py::handle b) -> py::object {
             auto t = py_operand(b);
             if (!t) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-            return py::cast(pow_impl(a, *t, &a));
-          }, py::is_operator());
+            pow_impl(a, *t, &a);
+            return py::none();
+          }), py::is_operator());
 
   // ---- ternary ----
   m.def("where", [](const Tensor& c, py::handle a, py::handle b, OptT out) {
@@ -308,7 +310,7 @@ void init_elementwise(py::module_& m) {
         py::arg("input"), py::arg("mask"), py::arg("value"));
   cls.def("masked_fill", [masked_fill](const Tensor& x, const Tensor& mask, py::handle v) { return masked_fill(x, mask, v, nullptr); },
           py::arg("mask"), py::arg("value"));
-  cls.def("masked_fill_", [masked_fill](const Tensor& x, const Tensor& mask, py::handle v) { return masked_fill(x, mask, v, &x); },
+  cls.def("masked_fill_", inplace([masked_fill](const Tensor& x, const Tensor& mask, py::handle v) { return masked_fill(x, mask, v, &x); }),
           py::arg("mask"), py::arg("value"));
   auto lerp_fn = [](const Tensor& a, py::handle end, py::handle w, const Tensor* out) {
     Tensor e = operand(end, "lerp", "end"), tw = operand(w, "lerp", "weight");
@@ -318,7 +320,7 @@ void init_elementwise(py::module_& m) {
         py::arg("input"), py::arg("end"), py::arg("weight"), py::kw_only(), py::arg("out") = py::none());
   cls.def("lerp", [lerp_fn](const Tensor& a, py::handle e, py::handle w) { return lerp_fn(a, e, w, nullptr); },
           py::arg("end"), py::arg("weight"));
-  cls.def("lerp_", [lerp_fn](const Tensor& a, py::handle e, py::handle w) { return lerp_fn(a, e, w, &a); },
+  cls.def("lerp_", inplace([lerp_fn](const Tensor& a, py::handle e, py::handle w) { return lerp_fn(a, e, w, &a); }),
           py::arg("end"), py::arg("weight"));
 
   // ---- type conversion and copies ----
@@ -330,11 +332,11 @@ void init_elementwise(py::module_& m) {
   cls.def("clone", [](const Tensor& x) { return nogil([&] { return clone(x); }); });
   m.def("clone", [](const Tensor& x) { return nogil([&] { return clone(x); }); }, py::arg("input"));
   cls.def("contiguous", [](const Tensor& x) { return nogil([&] { return contiguous(x); }); });
-  cls.def("copy_", [](const Tensor& x, py::handle src) {
+  cls.def("copy_", inplace([](const Tensor& x, py::handle src) {
             Tensor s = operand(src, "copy_", "src");
             nogil([&] { copy_(x, s); return 0; });
             return x;
-          }, py::arg("src"));
+          }), py::arg("src"));
 }
 
 }  // namespace ember

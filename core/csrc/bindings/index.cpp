@@ -352,9 +352,9 @@ void init_index(py::module_& m) {
     });
     return result;
   };
-  cls.def("index_put_", [index_put_fn](const Tensor& x, py::handle indices, py::handle values, bool accumulate) {
+  cls.def("index_put_", inplace([index_put_fn](const Tensor& x, py::handle indices, py::handle values, bool accumulate) {
             return index_put_fn(x, indices, values, accumulate, true);
-          }, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false, kIndexPutDoc);
+          }), py::arg("indices"), py::arg("values"), py::arg("accumulate") = false, kIndexPutDoc);
   cls.def("index_put", [index_put_fn](const Tensor& x, py::handle indices, py::handle values, bool accumulate) {
             return index_put_fn(x, indices, values, accumulate, false);
           }, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false, kIndexPutDoc);
@@ -365,7 +365,7 @@ void init_index(py::module_& m) {
   auto put_fn = [](const Tensor& x, const Tensor& index, const Tensor& source, bool accumulate, bool inplace) {
     return nogil([&] { return put_(inplace ? x : clone(x), index, source, accumulate); });
   };
-  cls.def("put_", [put_fn](const Tensor& x, const Tensor& i, const Tensor& s, bool acc) { return put_fn(x, i, s, acc, true); },
+  cls.def("put_", inplace([put_fn](const Tensor& x, const Tensor& i, const Tensor& s, bool acc) { return put_fn(x, i, s, acc, true); }),
           py::arg("index"), py::arg("source"), py::arg("accumulate") = false, kPutDoc);
   cls.def("put", [put_fn](const Tensor& x, const Tensor& i, const Tensor& s, bool acc) { return put_fn(x, i, s, acc, false); },
           py::arg("index"), py::arg("source"), py::arg("accumulate") = false, kPutDoc);
@@ -409,10 +409,10 @@ void init_index(py::module_& m) {
             return scatter_any(x, dim, index, src, value, reduce, false);
           }, py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(),
           py::arg("value") = py::none(), py::arg("reduce") = py::none(), kScatterDoc);
-  cls.def("scatter_", [](const Tensor& x, int64_t dim, const Tensor& index, py::handle src, py::handle value,
+  cls.def("scatter_", inplace([](const Tensor& x, int64_t dim, const Tensor& index, py::handle src, py::handle value,
                          std::optional<std::string> reduce) {
             return scatter_any(x, dim, index, src, value, reduce, true);
-          }, py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(),
+          }), py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(),
           py::arg("value") = py::none(), py::arg("reduce") = py::none(), kScatterDoc);
   auto scatter_add_fn = [](const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, bool inplace) {
     return nogil([&] { return scatter_add_(inplace ? x : clone(x), dim, index, src); });
@@ -423,9 +423,9 @@ void init_index(py::module_& m) {
   cls.def("scatter_add", [scatter_add_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s) {
             return scatter_add_fn(x, dim, i, s, false);
           }, py::arg("dim"), py::arg("index"), py::arg("src"), kScatterAddDoc);
-  cls.def("scatter_add_", [scatter_add_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s) {
+  cls.def("scatter_add_", inplace([scatter_add_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s) {
             return scatter_add_fn(x, dim, i, s, true);
-          }, py::arg("dim"), py::arg("index"), py::arg("src"), kScatterAddDoc);
+          }), py::arg("dim"), py::arg("index"), py::arg("src"), kScatterAddDoc);
   auto scatter_reduce_fn = [](const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src,
                               const std::string& reduce, bool include_self, bool inplace) {
     return nogil([&] { return scatter_reduce_(inplace ? x : clone(x), dim, index, src, reduce, include_self); });
@@ -440,10 +440,10 @@ void init_index(py::module_& m) {
             return scatter_reduce_fn(x, dim, i, s, reduce, include_self, false);
           }, py::arg("dim"), py::arg("index"), py::arg("src"), py::arg("reduce"), py::kw_only(),
           py::arg("include_self") = true, kScatterReduceDoc);
-  cls.def("scatter_reduce_", [scatter_reduce_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s,
+  cls.def("scatter_reduce_", inplace([scatter_reduce_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s,
                                                  const std::string& reduce, bool include_self) {
             return scatter_reduce_fn(x, dim, i, s, reduce, include_self, true);
-          }, py::arg("dim"), py::arg("index"), py::arg("src"), py::arg("reduce"), py::kw_only(),
+          }), py::arg("dim"), py::arg("index"), py::arg("src"), py::arg("reduce"), py::kw_only(),
           py::arg("include_self") = true, kScatterReduceDoc);
 
   // ---- index_add / index_copy / index_fill ----
@@ -460,9 +460,9 @@ void init_index(py::module_& m) {
   cls.def("index_add", [index_add_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s, py::handle alpha) {
             return index_add_fn(x, dim, i, s, alpha, false);
           }, py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, kIndexAddDoc);
-  cls.def("index_add_", [index_add_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s, py::handle alpha) {
+  cls.def("index_add_", inplace([index_add_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s, py::handle alpha) {
             return index_add_fn(x, dim, i, s, alpha, true);
-          }, py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, kIndexAddDoc);
+          }), py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, kIndexAddDoc);
   auto index_copy_fn = [](const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, bool inplace) {
     return nogil([&] { return index_copy_(inplace ? x : clone(x), dim, index, source); });
   };
@@ -472,9 +472,9 @@ void init_index(py::module_& m) {
   cls.def("index_copy", [index_copy_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s) {
             return index_copy_fn(x, dim, i, s, false);
           }, py::arg("dim"), py::arg("index"), py::arg("source"), kIndexCopyDoc);
-  cls.def("index_copy_", [index_copy_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s) {
+  cls.def("index_copy_", inplace([index_copy_fn](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& s) {
             return index_copy_fn(x, dim, i, s, true);
-          }, py::arg("dim"), py::arg("index"), py::arg("source"), kIndexCopyDoc);
+          }), py::arg("dim"), py::arg("index"), py::arg("source"), kIndexCopyDoc);
   auto index_fill_fn = [](const Tensor& x, int64_t dim, const Tensor& index, py::handle value, bool inplace) {
     Tensor v = operand(value, "index_fill_", "value");
     return nogil([&] { return index_fill_(inplace ? x : clone(x), dim, index, v); });
@@ -485,9 +485,9 @@ void init_index(py::module_& m) {
   cls.def("index_fill", [index_fill_fn](const Tensor& x, int64_t dim, const Tensor& i, py::handle v) {
             return index_fill_fn(x, dim, i, v, false);
           }, py::arg("dim"), py::arg("index"), py::arg("value"), kIndexFillDoc);
-  cls.def("index_fill_", [index_fill_fn](const Tensor& x, int64_t dim, const Tensor& i, py::handle v) {
+  cls.def("index_fill_", inplace([index_fill_fn](const Tensor& x, int64_t dim, const Tensor& i, py::handle v) {
             return index_fill_fn(x, dim, i, v, true);
-          }, py::arg("dim"), py::arg("index"), py::arg("value"), kIndexFillDoc);
+          }), py::arg("dim"), py::arg("index"), py::arg("value"), kIndexFillDoc);
 
   // ---- masks and nonzero ----
   m.def("masked_select", [](const Tensor& x, const Tensor& mask, OptT out) {
@@ -501,9 +501,9 @@ void init_index(py::module_& m) {
   cls.def("masked_scatter", [](const Tensor& x, const Tensor& mask, const Tensor& source) {
             return nogil([&] { return masked_scatter(x, mask, source); });
           }, py::arg("mask"), py::arg("source"), kMaskedScatterDoc);
-  cls.def("masked_scatter_", [](const Tensor& x, const Tensor& mask, const Tensor& source) {
+  cls.def("masked_scatter_", inplace([](const Tensor& x, const Tensor& mask, const Tensor& source) {
             return nogil([&] { return masked_scatter_(x, mask, source); });
-          }, py::arg("mask"), py::arg("source"), kMaskedScatterDoc);
+          }), py::arg("mask"), py::arg("source"), kMaskedScatterDoc);
   auto nonzero_fn = [](const Tensor& x, const Tensor* out, bool as_tuple) -> py::object {
     if (as_tuple) {
       EMBER_CHECK(!out, ValueError, "[nonzero] out= is not supported with as_tuple=True");

@@ -171,10 +171,10 @@ Example:
               Scalar be = coef(beta, n.c_str(), "beta"), al = coef(alpha, n.c_str(), "alpha");
               return nogil([&] { return fn(in, x, y, be, al, nullptr); });
             }, py::arg(a1), py::arg(a2), py::kw_only(), py::arg("beta") = one, py::arg("alpha") = one);
-    cls.def((n + "_").c_str(), [fn, n](const Tensor& in, const Tensor& x, const Tensor& y, py::handle beta, py::handle alpha) {
+    cls.def((n + "_").c_str(), inplace([fn, n](const Tensor& in, const Tensor& x, const Tensor& y, py::handle beta, py::handle alpha) {
               Scalar be = coef(beta, n.c_str(), "beta"), al = coef(alpha, n.c_str(), "alpha");
               return nogil([&] { return fn(in, x, y, be, al, &in); });
-            }, py::arg(a1), py::arg(a2), py::kw_only(), py::arg("beta") = one, py::arg("alpha") = one);
+            }), py::arg(a1), py::arg(a2), py::kw_only(), py::arg("beta") = one, py::arg("alpha") = one);
   };
   def_add("addmm", &addmm, "mat1", "mat2", "beta * input + alpha * (mat1 @ mat2); beta=0 ignores input (nan included).");
   def_add("baddbmm", &baddbmm, "batch1", "batch2", "beta * input + alpha * bmm(batch1, batch2).");

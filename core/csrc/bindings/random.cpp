@@ -368,19 +368,19 @@ Example:
 )doc");
 
   // ---- Tensor methods ----
-  cls.def("uniform_", [](const Tensor& t, double from, double to, py::object gen) {
+  cls.def("uniform_", inplace([](const Tensor& t, double from, double to, py::object gen) {
             GeneratorPtr g = gen_arg(gen);
             return nogil([&] { return uniform_(t, from, to, g); });
-          }, py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = py::none());
-  cls.def("normal_", [](const Tensor& t, double mean, double std, py::object gen) {
+          }), py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = py::none());
+  cls.def("normal_", inplace([](const Tensor& t, double mean, double std, py::object gen) {
             GeneratorPtr g = gen_arg(gen);
             return nogil([&] { return normal_(t, mean, std, g); });
-          }, py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none());
-  cls.def("exponential_", [](const Tensor& t, double lambd, py::object gen) {
+          }), py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none());
+  cls.def("exponential_", inplace([](const Tensor& t, double lambd, py::object gen) {
             GeneratorPtr g = gen_arg(gen);
             return nogil([&] { return exponential_(t, lambd, g); });
-          }, py::arg("lambd") = 1.0, py::kw_only(), py::arg("generator") = py::none());
-  cls.def("random_", [](const Tensor& t, py::args args, py::kwargs kw) {
+          }), py::arg("lambd") = 1.0, py::kw_only(), py::arg("generator") = py::none());
+  cls.def("random_", inplace([](const Tensor& t, py::args args, py::kwargs kw) {
             GeneratorPtr g = gen_arg(kw_obj(kw, "generator"));
             py::object from = kw_obj(kw, "from"), to = kw_obj(kw, "to");
             no_more("random_", kw);
@@ -396,8 +396,8 @@ Example:
             if (!from.is_none()) f = int_arg(from, "random_", "from");
             if (!to.is_none()) e = int_arg(to, "random_", "to");
             return nogil([&] { return random_(t, f, e, g); });
-          }, "Fills with integers: random_() in [0, max], random_(to) in [0, to), random_(from, to) in [from, to).");
-  cls.def("bernoulli_", [](const Tensor& t, py::object p, py::object gen) {
+          }), "Fills with integers: random_() in [0, max], random_(to) in [0, to), random_(from, to) in [from, to).");
+  cls.def("bernoulli_", inplace([](const Tensor& t, py::object p, py::object gen) {
             GeneratorPtr g = gen_arg(gen);
             if (py::isinstance<Tensor>(p)) {
               Tensor pt = p.cast<Tensor>();
@@ -405,7 +405,7 @@ Example:
             }
             double ps = num_arg(p, "bernoulli_", "p");
             return nogil([&] { return bernoulli_(t, nullptr, ps, g); });
-          }, py::arg("p") = 0.5, py::kw_only(), py::arg("generator") = py::none());
+          }), py::arg("p") = 0.5, py::kw_only(), py::arg("generator") = py::none());
   cls.def("bernoulli", [](const Tensor& t, py::object p, py::object gen) {
             GeneratorPtr g = gen_arg(gen);
             if (p.is_none()) return nogil([&] { return bernoulli(t, g, nullptr); });

@@ -263,9 +263,9 @@ void init_reduce(py::module_& m) {
           is_prod ? "Cumulative product along dim (bool/integers in int64)." : "Cumulative sum along dim (bool/integers in int64).");
     cls.def(name, [fn](const Tensor& x, py::handle dim, OptType dtype) { return fn(x, dim, dtype, nullptr); },
             py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
-    cls.def((std::string(name) + "_").c_str(), [fn](const Tensor& x, py::handle dim, OptType dtype) {
+    cls.def((std::string(name) + "_").c_str(), inplace([fn](const Tensor& x, py::handle dim, OptType dtype) {
               return fn(x, dim, dtype ? dtype : OptType(x.dtype()), &x);
-            }, py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
+            }), py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
   }
   auto lcse = [](const Tensor& x, py::handle dim, const Tensor* out) {
     int64_t d = py_int(dim, "logcumsumexp", "dim");

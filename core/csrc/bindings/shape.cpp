@@ -361,9 +361,9 @@ void bind_shape_ops(py::module_& m, py::class_<Tensor>& cls) {
           py::arg("input"), py::arg("diagonal") = 0, py::kw_only(), py::arg("out") = py::none(), kTrilDoc);
     cls.def(name, [f](const Tensor& x, int64_t k) { return nogil([&] { return f(x, k, nullptr); }); },
             py::arg("diagonal") = 0);
-    cls.def((std::string(name) + "_").c_str(), [f](const Tensor& x, int64_t k) {
+    cls.def((std::string(name) + "_").c_str(), inplace([f](const Tensor& x, int64_t k) {
               return nogil([&] { return f(x, k, &x); });
-            }, py::arg("diagonal") = 0);
+            }), py::arg("diagonal") = 0);
   }
 
   // ---- pad ----

@@ -1,6 +1,7 @@
 // CPU kernels of the binary ops, one line each: `a`, `b` are opmath values of type T,
 // `p` the op's parameters; integer division by zero sets *err instead of trapping.
 // Also the ternary kernels (where, lerp) and the dtype-converting copy.
+#include <algorithm>
 #include <atomic>
 
 #include "../ops/elementwise.h"
@@ -144,7 +145,7 @@ EMBER_PARALLEL_KERNEL(lerp_kernel, (), (), {
 })
 EMBER_REGISTER_CPU(lerp_stub, lerp_kernel);
 
-EMBER_PARALLEL_KERNEL(copy_kernel, (), (), {
+EMBER_HOT void copy_range(ElementwiseIter& it, int64_t begin_, int64_t end_) {
   dispatch<kAllMask>(it.dtypes[0], "copy_", [&](auto out_tag) {
     using O = EMBER_TYPE(out_tag);
     dispatch<kAllMask>(it.dtypes[1], "copy_", [&](auto in_tag) {
@@ -166,7 +167,68 @@ EMBER_PARALLEL_KERNEL(copy_kernel, (), (), {
       }
     });
   });
-})
+}
+
+// A same-dtype copy whose output is contiguous along dim 0 and whose input is contiguous
+// along dim 1 (`x.t().contiguous()`, `out.copy_(x.t())`): walking the output alone reads
+// the input a whole row apart per element. Copy in square tiles instead, so both sides of a
+// tile stay in L1. Dims 2.. are batch dims.
+constexpr int64_t kTile = 32;
+
+template <typename T>
+EMBER_HOT void transpose_tiles(const ElementwiseIter& it, int64_t tb, int64_t te) {
+  const int64_t n0 = it.shape[0], n1 = it.shape[1];
+  const int64_t t0 = (n0 + kTile - 1) / kTile, t1 = (n1 + kTile - 1) / kTile;
+  const int64_t so1 = it.strides[0][1], si0 = it.strides[1][0];
+  for (int64_t t = tb; t < te; ++t) {
+    int64_t rest = t / (t0 * t1), tile = t % (t0 * t1);
+    int64_t j0 = (tile % t0) * kTile, i0 = (tile / t0) * kTile;
+    char* o = it.data[0];
+    const char* x = it.data[1];
+    for (int d = 2; d < it.ndim; ++d) {  // batch offset
+      int64_t k = rest % it.shape[d];
+      rest /= it.shape[d];
+      o += k * it.strides[0][d];
+      x += k * it.strides[1][d];
+    }
+    const int64_t je = std::min(n0, j0 + kTile), ie = std::min(n1, i0 + kTile);
+    const int64_t nj = je - j0, ni = ie - i0;
+    // Stage the tile through a buffer: with a power-of-two row pitch, the tile's 32 input rows
+    // (or output rows) fall into the same L1 sets and evict each other if touched in turn.
+    T buf[kTile][kTile];
+    for (int64_t j = 0; j < nj; ++j) {
+      const T* xrow = reinterpret_cast<const T*>(x + (j0 + j) * si0) + i0;
+      for (int64_t i = 0; i < ni; ++i) buf[j][i] = xrow[i];
+    }
+    for (int64_t i = 0; i < ni; ++i) {
+      T* orow = reinterpret_cast<T*>(o + (i0 + i) * so1) + j0;
+      for (int64_t j = 0; j < nj; ++j) orow[j] = buf[j][i];
+    }
+  }
+}
+
+template <typename T>
+void transposed_copy(const ElementwiseIter& it) {
+  int64_t tiles = ((it.shape[0] + kTile - 1) / kTile) * ((it.shape[1] + kTile - 1) / kTile);
+  for (int d = 2; d < it.ndim; ++d) tiles *= it.shape[d];
+  parallel_for(0, tiles, std::max<int64_t>(1, kGrainSize / (kTile * kTile)),
+               [&](int64_t b, int64_t e) { transpose_tiles<T>(it, b, e); });
+}
+
+void copy_kernel(ElementwiseIter& it) {
+  const int64_t sz = itemsize(it.dtypes[0]);
+  if (it.dtypes[0] == it.dtypes[1] && it.ndim >= 2 && it.shape[0] >= 8 && it.shape[1] >= 8 &&
+      it.strides[0][0] == sz && it.strides[1][1] == sz && it.strides[1][0] != sz &&
+      (sz == 1 || sz == 2 || sz == 4 || sz == 8)) {
+    switch (sz) {
+      case 1: return transposed_copy<uint8_t>(it);
+      case 2: return transposed_copy<uint16_t>(it);
+      case 4: return transposed_copy<uint32_t>(it);
+      default: return transposed_copy<uint64_t>(it);
+    }
+  }
+  parallel_ranges(it, [&](int64_t b, int64_t e) { copy_range(it, b, e); });
+}
 EMBER_REGISTER_CPU(copy_stub, copy_kernel);
 
 }  // namespace
