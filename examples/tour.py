@@ -1,7 +1,10 @@
-"""A short tour of ember's core: tensors, views, broadcasting, type promotion and errors.
+"""A short tour of ember's core: tensors, views, broadcasting, type promotion, reductions,
+linear algebra, indexing, sorting, random numbers, NumPy/DLPack interop and errors.
 
 Run: python examples/tour.py
 """
+import numpy as np
+
 import ember
 
 
@@ -17,16 +20,37 @@ def main():
     y = x.clone()
     y[0] = -1.0
     print("after y[0] = -1:", y[0])
+    print("in-place ops return the tensor itself:", y.mul_(2) is y)
 
-    for name in ("sum", "matmul", "sort"):
-        print(f"has ember.{name}:", hasattr(ember, name))
-    if hasattr(ember, "sum"):
-        print("row sums =", x.sum(dim=1))
-    if hasattr(ember, "matmul"):
-        print("x @ x.T =", x @ x.T)
+    # reductions, linear algebra, advanced indexing, sorting
+    print("row sums =", x.sum(dim=1), " column max =", x.max(dim=0).values)
+    print("mean / std of x:", x.mean().item(), round(x.std().item(), 4))
+    print("x @ x.T =", x @ x.T)
+    print("einsum('ij,ij->i') =", ember.einsum("ij,ij->i", x, x))
+    print("x[[0, 2]] =", x[ember.tensor([0, 2])])
+    print("x[x > 6] =", x[x > 6])
+    v, i = ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True)
+    print("sorted:", v, "indices:", i)
+    print("topk(2) of x[1] =", ember.topk(x[1], 2).values)
+
+    # random numbers: reproducible from a seed, whatever the thread count
+    ember.manual_seed(0)
+    a = ember.randn(2, 3)
+    ember.manual_seed(0)
+    print("randn is reproducible:", bool((a == ember.randn(2, 3)).all()))
+
+    # NumPy shares memory both ways
+    n = np.zeros(3, dtype=np.float32)
+    t = ember.from_numpy(n)
+    t += 1
+    print("ember.from_numpy shares memory:", n)
 
     try:
         x + ember.ones(5)
+    except ValueError as e:
+        print("clear error:", e)
+    try:
+        x.view(5, -1)
     except ValueError as e:
         print("clear error:", e)
 
