@@ -72,20 +72,6 @@ void check_out(const char* op, const Tensor& out, const Shape& shape, ScalarType
                 " has stride 0; call .clone() first");
 }
 
-bool may_overlap(const Tensor& a, const Tensor& b) {
-  if (a.storage() != b.storage() || a.numel() == 0 || b.numel() == 0) return false;
-  auto range = [](const Tensor& t) {
-    int64_t lo = t.offset(), hi = t.offset();
-    for (int64_t d = 0; d < t.dim(); ++d) {
-      int64_t e = (t.sizes()[d] - 1) * t.strides()[d];
-      if (e < 0) lo += e; else hi += e;
-    }
-    return std::make_pair(lo, hi);
-  };
-  auto ra = range(a), rb = range(b);
-  return ra.first <= rb.second && rb.first <= ra.second;
-}
-
 bool same_layout(const Tensor& a, const Tensor& b) {
   return a.storage() == b.storage() && a.offset() == b.offset() && a.sizes() == b.sizes() &&
          a.strides() == b.strides() && a.dtype() == b.dtype();
@@ -253,6 +239,20 @@ Tensor clamp(const Tensor& x, const std::optional<Tensor>& lo, const std::option
   check_out("clamp", *out, r.sizes(), r.dtype());
   copy_(*out, r);
   return *out;
+}
+
+bool may_overlap(const Tensor& a, const Tensor& b) {
+  if (a.storage() != b.storage() || a.numel() == 0 || b.numel() == 0) return false;
+  auto range = [](const Tensor& t) {  // [first byte, last byte + 1)
+    int64_t lo = t.offset(), hi = t.offset();
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      int64_t e = (t.sizes()[d] - 1) * t.strides()[d];
+      if (e < 0) lo += e; else hi += e;
+    }
+    return std::make_pair(lo * t.itemsize(), (hi + 1) * t.itemsize());
+  };
+  auto ra = range(a), rb = range(b);
+  return ra.first < rb.second && rb.first < ra.second;
 }
 
 void copy_(const Tensor& dst, const Tensor& src) {

@@ -159,6 +159,10 @@ ScalarType result_type(std::initializer_list<Tensor> ts);
 bool can_cast(ScalarType from, ScalarType to);
 
 // Copies src into dst (broadcasting src, converting dtype); dst keeps its layout.
+// The memory of a and b may intersect (byte ranges of one storage; conservative: the
+// ranges, not the elements, are compared). Views of different dtypes compare correctly.
+bool may_overlap(const Tensor& a, const Tensor& b);
+
 void copy_(const Tensor& dst, const Tensor& src);
 Tensor to_dtype(const Tensor& x, ScalarType dtype, bool copy = false);
 Tensor contiguous(const Tensor& x);

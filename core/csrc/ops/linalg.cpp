@@ -26,18 +26,6 @@ std::complex<double> to_complex(const Scalar& s) {
   return {double(s.i), 0.0};
 }
 
-// Memory ranges of a and b intersect (conservative).
-bool overlaps(const Tensor& a, const Tensor& b) {
-  if (a.storage() != b.storage() || a.numel() == 0 || b.numel() == 0) return false;
-  auto range = [](const Tensor& t) {
-    int64_t lo = t.offset(), hi = t.offset();
-    for (int64_t d = 0; d < t.dim(); ++d) hi += (t.sizes()[d] - 1) * t.strides()[d];
-    return std::make_pair(lo, hi);
-  };
-  auto ra = range(a), rb = range(b);
-  return ra.first <= rb.second && rb.first <= ra.second;
-}
-
 void check_device(const char* op, std::initializer_list<Tensor> ts) {
   const Tensor& first = *ts.begin();
   for (const Tensor& t : ts)
@@ -124,7 +112,7 @@ Tensor into(const char* op, const Tensor* out, const Shape& shape, ScalarType dt
   Tensor c = result_or_out(op, out, shape, dt, dev);
   bool alias = false;
   if (out)
-    for (const Tensor& t : inputs) alias = alias || overlaps(*out, t);
+    for (const Tensor& t : inputs) alias = alias || may_overlap(*out, t);
   if (!alias) {
     f(c);
     return c;
@@ -157,7 +145,7 @@ void gemm_out(const char* op, const Tensor& c, const Tensor& a, const Tensor& b,
     return;
   }
   // C: a BLAS layout that does not overlap the inputs, else a temporary
-  bool c_ok = blas_layout_ok(m, n, c.strides()[nb], c.strides()[nb + 1]) && !overlaps(c, a) && !overlaps(c, b);
+  bool c_ok = blas_layout_ok(m, n, c.strides()[nb], c.strides()[nb + 1]) && !may_overlap(c, a) && !may_overlap(c, b);
   for (int64_t d = 0; d < nb && c_ok; ++d) c_ok = c.strides()[d] != 0 || c.sizes()[d] <= 1;
   if (!c_ok) {
     Tensor tmp = empty(c.sizes(), c.dtype(), c.device());
@@ -323,7 +311,7 @@ Tensor add_product(const char* op, const Tensor& input, const Shape& shape, Scal
   Tensor c = result_or_out(op, out, shape, dt, input.device());
   bool alias = false;
   if (out)
-    for (const Tensor& t : factors) alias = alias || overlaps(*out, t);
+    for (const Tensor& t : factors) alias = alias || may_overlap(*out, t);
   Tensor target = alias ? empty(shape, dt, input.device()) : c;
   const bool beta_zero = is_zero(beta);
   if (!beta_zero && !(in_place && !alias)) copy_(target, input);

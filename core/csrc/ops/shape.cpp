@@ -17,20 +17,6 @@ DispatchStub<TriKernel> tri_stub("tril");
 
 namespace {
 
-bool overlaps(const Tensor& a, const Tensor& b) {
-  if (a.storage() != b.storage() || a.numel() == 0 || b.numel() == 0) return false;
-  auto range = [](const Tensor& t) {
-    int64_t lo = t.offset(), hi = t.offset();
-    for (int64_t d = 0; d < t.dim(); ++d) {
-      int64_t e = (t.sizes()[d] - 1) * t.strides()[d];
-      if (e < 0) lo += e; else hi += e;
-    }
-    return std::make_pair(lo * t.itemsize(), (hi + 1) * t.itemsize());
-  };
-  auto ra = range(a), rb = range(b);
-  return ra.first < rb.second && rb.first < ra.second;
-}
-
 void check_out_tensor(const char* op, const Tensor& out, const Shape& shape, ScalarType dtype) {
   EMBER_CHECK(out.sizes() == shape, ValueError, "[", op, "] output has the wrong shape: expected ", shape, ", got ",
               out.sizes());
@@ -116,7 +102,7 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim, const Tensor* out) {
   if (out) {
     check_out_tensor("cat", *out, shape, dt);
     bool alias = false;
-    for (const Tensor& t : ts) alias = alias || overlaps(*out, t);
+    for (const Tensor& t : ts) alias = alias || may_overlap(*out, t);
     if (!alias) target = *out;
   }
   if (!target.defined()) target = empty(shape, out ? out->dtype() : dt, ts[0].device());
@@ -367,7 +353,7 @@ Tensor tri(const char* op, const Tensor& x, int64_t k, bool upper, const Tensor*
     out->bump_version();
     return *out;
   }
-  if (out && out->dtype() == x.dtype() && out->sizes() == x.sizes() && !overlaps(*out, x)) {
+  if (out && out->dtype() == x.dtype() && out->sizes() == x.sizes() && !may_overlap(*out, x)) {
     check_out_tensor(op, *out, x.sizes(), x.dtype());
     if (x.numel() > 0) tri_stub(x.device(), *out, x, k, upper);
     out->bump_version();
