@@ -162,8 +162,66 @@ def case_gather(quick):
     return fe, (lambda: tx[ti]), rows * 16 * 4 * 2 + rows * 8, None
 
 
+# ---- autograd -------------------------------------------------------------------------------
+def case_add_1_grad(quick):
+    _has("autograd")
+    (ea, ta), (eb, tb) = _pair(_rand(1)), _pair(_rand(1, seed=1))
+    ea.requires_grad_()
+    ta.requires_grad_()
+    return (lambda: ea + eb), (lambda: ta + tb), None, None
+
+
+def _mlp_params(lib, make):
+    rng = np.random.default_rng(3)
+    ps = [rng.standard_normal(s).astype(np.float32) * 0.2 for s in ((1, 32), (32, 32), (32,), (32, 32), (32,))]
+    ts = [make(p.copy()) for p in ps]
+    for t in ts[1:]:
+        t.requires_grad_()
+    return ts
+
+
+def case_tiny_mlp(quick):
+    _has("autograd")
+    ex, ew1, eb1, ew2, eb2 = _mlp_params(ember, ember.from_numpy)
+    tx, tw1, tb1, tw2, tb2 = _mlp_params(torch, torch.from_numpy)
+
+    def fe():
+        y = ((ex @ ew1.t() + eb1).relu() @ ew2.t() + eb2).sum()
+        y.backward()
+        for p in (ew1, eb1, ew2, eb2):
+            p.grad = None
+
+    def ft():
+        y = ((tx @ tw1.t() + tb1).relu() @ tw2.t() + tb2).sum()
+        y.backward()
+        for p in (tw1, tb1, tw2, tb2):
+            p.grad = None
+    _probe(fe, "backward")
+    return fe, ft, None, None
+
+
+def case_chain_100(quick):
+    _has("autograd")
+    ex, tx = _pair(_rand(1 << 20))
+    ex.requires_grad_()
+    tx.requires_grad_()
+
+    def run(x):
+        y = x
+        for i in range(100):
+            y = y.sin() if i % 2 else y * 1.001
+        y.sum().backward()
+        x.grad = None
+    _probe(lambda: run(ex), "backward")
+    # traffic: forward 100 x (read + write) 4 MB, backward about 3 x that
+    return (lambda: run(ex)), (lambda: run(tx)), None, None
+
+
 def cases(quick):
     out = [("add 1 element (per-op overhead)", case_add_1)]
+    out.append(("add 1 element, requires_grad (graph recording)", case_add_1_grad))
+    out.append(("tiny MLP fwd+bwd (2 x Linear 32, batch 1)", case_tiny_mlp))
+    out.append(("chain of 100 elementwise ops on 1M f32, fwd+bwd", case_chain_100))
     for op in ("add", "mul"):
         out.append((f"{op} 16M f32", _ew_binary(op)))
     for op in ("exp", "relu"):

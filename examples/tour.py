@@ -1,5 +1,5 @@
 """A short tour of ember's core: tensors, views, broadcasting, type promotion, reductions,
-linear algebra, indexing, sorting, random numbers, NumPy/DLPack interop and errors.
+linear algebra, indexing, sorting, random numbers, NumPy/DLPack interop, autograd and errors.
 
 Run: python examples/tour.py
 """
@@ -44,6 +44,23 @@ def main():
     t = ember.from_numpy(n)
     t += 1
     print("ember.from_numpy shares memory:", n)
+
+    # autograd: record ops on tensors that require grad, then backward()
+    w = ember.zeros(3).requires_grad_()
+    ember.manual_seed(1)
+    inputs = ember.randn(64, 3)
+    targets = inputs @ ember.tensor([2.0, -1.0, 0.5]) + 0.1 * ember.randn(64)
+    for step in range(100):
+        loss = ((inputs @ w - targets) ** 2).mean()
+        loss.backward()
+        with ember.no_grad():
+            w -= 0.1 * w.grad
+        w.grad = None
+    print("least squares by gradient descent: w =", w.detach(), "loss", round(loss.item(), 4))
+    s = ember.tensor(2.0).requires_grad_()
+    (d1,) = ember.autograd.grad(s ** 3, s, create_graph=True)
+    (d2,) = ember.autograd.grad(d1, s)
+    print("d/ds s^3 at 2 =", d1.item(), " second derivative =", d2.item())
 
     try:
         x + ember.ones(5)

@@ -40,5 +40,26 @@ complex64 = cfloat = dtype.complex64
 from . import _tensor  # noqa: E402,F401  (Python-side Tensor methods)
 from ._tensor import as_tensor, is_tensor, numel  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
+from . import autograd  # noqa: E402,F401
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402,F401
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+
+
+def _accepts_requires_grad(fn):
+    """Adds PyTorch's ``requires_grad=`` keyword to a creation function."""
+    import functools
+
+    @functools.wraps(fn)
+    def create(*args, requires_grad=False, **kwargs):
+        t = fn(*args, **kwargs)
+        return t.requires_grad_() if requires_grad else t
+    return create
+
+
+for _name in ("tensor", "zeros", "ones", "empty", "full", "rand", "randn", "arange", "linspace", "logspace", "eye",
+              "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like"):
+    if _name in globals():
+        globals()[_name] = _accepts_requires_grad(globals()[_name])
+del _name
 
 __version__ = "0.1.0"

@@ -277,3 +277,43 @@ def _repr(self):
 Tensor.__repr__ = _repr
 Tensor.__str__ = _repr
 Tensor.__format__ = lambda self, spec: self.item().__format__(spec) if self.ndim == 0 else _repr(self)
+
+
+def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Computes the gradient of this tensor with respect to the graph's leaves and accumulates
+    it into their ``.grad``.
+
+    Args:
+        gradient (Tensor, optional): the gradient of some scalar with respect to this tensor
+            (same shape); may be omitted when this tensor has one element.
+        retain_graph (bool, optional): keep the saved tensors for another backward
+            (default: create_graph).
+        create_graph (bool): record the backward pass too, for higher-order gradients.
+        inputs (sequence of Tensors, optional): accumulate only into these.
+
+    Example:
+        >>> import ember
+        >>> x = ember.tensor([1.0, 2.0]).requires_grad_()
+        >>> (x * x).sum().backward(); x.grad
+        tensor([2., 4.])
+    """
+    from . import autograd
+    autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+
+
+Tensor.backward = _backward
+
+
+def _data(self):
+    """This tensor's values outside the graph (like ``detach()``; writes are not tracked)."""
+    return self.detach()
+
+
+def _set_data(self, value):
+    if not isinstance(value, Tensor) or tuple(value.shape) != tuple(self.shape) or value.dtype != self.dtype:
+        raise ValueError("[data] ember can only assign .data from a tensor of the same shape and dtype; "
+                         "use `with ember.no_grad(): x.copy_(value)`")
+    self.detach().copy_(value)
+
+
+Tensor.data = property(_data, _set_data)

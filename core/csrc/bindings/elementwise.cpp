@@ -4,6 +4,8 @@
 
 namespace ember {
 
+Tensor masked_fill_(const Tensor& x, const Tensor& mask, const Tensor& v);  // ops/elementwise_grad.cpp
+
 namespace {
 
 using OptT = std::optional<Tensor>;
@@ -303,7 +305,7 @@ void init_elementwise(py::module_& m) {
       Shape shape = broadcast_shapes(out ? "masked_fill_" : "masked_fill", x.sizes(), mask.sizes());
       EMBER_CHECK(!out || shape == x.sizes(), ValueError, "[masked_fill_] mask of shape ", mask.sizes(),
                   " cannot be broadcast to the tensor's shape ", x.sizes());
-      return where(mask, vv, x, out);
+      return out ? masked_fill_(x, mask, vv) : where(mask, vv, x, out);
     });
   };
   m.def("masked_fill", [masked_fill](const Tensor& x, const Tensor& mask, py::handle v) { return masked_fill(x, mask, v, nullptr); },

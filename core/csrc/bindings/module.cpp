@@ -88,6 +88,7 @@ PYBIND11_MODULE(_C, m) {
   set_num_threads(get_num_threads());  // align the BLAS pool with ours
   init_types(m);
   init_tensor(m);
+  init_autograd(m);
   init_creation(m);
   init_elementwise(m);
   init_views(m);

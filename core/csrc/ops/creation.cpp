@@ -1,5 +1,7 @@
 #include "creation.h"
 
+#include "../autograd/record.h"
+
 #include <cmath>
 
 #include "elementwise.h"
@@ -39,10 +41,15 @@ Scalar item(const Tensor& t) {
 }
 
 void fill_(const Tensor& t, const Scalar& v) {
-  if (t.numel() == 0) return;
-  ElementwiseIter it = make_iter("fill_", t, {});
-  fill_stub(t.device(), it, v);
-  t.bump_version();
+  autograd::Recorder rec("fill_", {t}, &t);
+  if (t.numel() > 0) {
+    ElementwiseIter it = make_iter("fill_", t, {});
+    fill_stub(t.device(), it, v);
+    t.bump_version();
+  }
+  if (!rec) return;
+  rec.set_outputs({t});  // the old values no longer matter: no gradient flows back
+  rec.node().fn = [](autograd::FnNode&, autograd::variable_list&) { return autograd::variable_list{Tensor()}; };
 }
 
 Tensor full(const Shape& sizes, const Scalar& v, std::optional<ScalarType> dtype, Device device) {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "../autograd/node.h"
 #include "creation.h"
+#include "reduce.h"
 #include "elementwise.h"
 #include "linalg.h"
 #include "view.h"
@@ -17,6 +19,14 @@ int64_t prod(const Shape& s, size_t b = 0, size_t e = size_t(-1)) {
   return p;
 }
 
+// Whether autograd records through these (then the products go through recording ops).
+bool recording(std::initializer_list<std::reference_wrapper<const Tensor>> ts) {
+  if (!autograd::GradMode::is_enabled()) return false;
+  for (const Tensor& t : ts)
+    if (autograd::requires_grad(t)) return true;
+  return false;
+}
+
 void check_sum_dtype(const char* op, ScalarType t) {
   EMBER_CHECK(t != ScalarType::Bool, TypeError, "[", op,
               "] unsupported dtype: expected a floating point, complex or integer dtype, got ", t);
@@ -26,6 +36,11 @@ void check_sum_dtype(const char* op, ScalarType t) {
 Tensor sum_trailing(const Tensor& x, int64_t nd) {
   if (nd == 0) return x;
   check_sum_dtype("einsum", x.dtype());
+  if (recording({x})) {
+    std::vector<int64_t> dims;
+    for (int64_t d = x.dim() - nd; d < x.dim(); ++d) dims.push_back(d);
+    return sum(x, dims, false, std::nullopt);
+  }
   const size_t split = x.sizes().size() - size_t(nd);
   Shape keep(x.sizes().begin(), x.sizes().begin() + split);
   const int64_t rows = prod(keep), r = prod(x.sizes(), split);
@@ -72,11 +87,11 @@ bool has(const std::vector<int>& v, int l) { return std::find(v.begin(), v.end()
 
 // A size-1 dim broadcast to n (stride 0).
 Tensor expand_dim(const Tensor& t, size_t d, int64_t n) {
-  Shape sz = t.sizes(), st = t.strides();
+  Shape sz = t.sizes();
   sz[d] = n;
-  st[d] = 0;
-  return make_view(t, sz, st, t.offset());
+  return expand(t, sz);
 }
+
 
 // Sums the dims of t whose labels `drop` says.
 Tensor sum_labels(const Tensor& t, std::vector<int>& labels, const std::vector<bool>& drop) {
@@ -157,8 +172,13 @@ Tensor contract(Tensor A, std::vector<int> la, Tensor B, std::vector<int> lb, co
   sc.insert(sc.end(), {M, N});
   Tensor A3 = reshape(permute(A, pa), sa3);
   Tensor B3 = reshape(permute(B, pb), sb3);
-  Tensor C = empty(sc, A.dtype(), A.device());
-  gemm_out("einsum", C, A3, B3, Scalar(int64_t(1)), Scalar(int64_t(0)));
+  Tensor C;
+  if (recording({A3, B3})) {
+    C = matmul(A3, B3);
+  } else {
+    C = empty(sc, A.dtype(), A.device());
+    gemm_out("einsum", C, A3, B3, Scalar(int64_t(1)), Scalar(int64_t(0)));
+  }
   Shape rs = bso;
   rs.insert(rs.end(), msz.begin(), msz.end());
   rs.insert(rs.end(), nsz.begin(), nsz.end());
@@ -274,7 +294,7 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
         st[u] += t.strides()[d];
       }
     }
-    ts[i] = uniq.size() == labels[i].size() ? t : make_view(t, sz, st, t.offset());
+    ts[i] = uniq.size() == labels[i].size() ? t : as_strided(t, sz, st, t.offset());
     labels[i] = uniq;
     for (size_t d = 0; d < uniq.size(); ++d) {
       int64_t& s = size_of[uniq[d]];
@@ -356,7 +376,13 @@ Tensor tensordot(const Tensor& a, const Tensor& b, Shape dims_a, Shape dims_b, c
     }
   Tensor A = reshape(permute(a, pa), {M, K});
   Tensor B = reshape(permute(b, pb), {K, N});
-  Tensor r = empty(shape, a.dtype(), a.device());
+  Tensor r;
+  if (recording({A, B})) {
+    EMBER_CHECK(!out, Error, "[tensordot] out= does not support automatic differentiation; call it under "
+                "ember.no_grad() or without out=");
+    return reshape(mm(A, B), shape);
+  }
+  r = empty(shape, a.dtype(), a.device());
   gemm_out(op, make_view(r, {M, N}, {N, 1}, 0), A, B, Scalar(int64_t(1)), Scalar(int64_t(0)));
   if (!out) return r;
   EMBER_CHECK(out->sizes() == shape, ValueError, "[tensordot] output has the wrong shape: expected ", shape,

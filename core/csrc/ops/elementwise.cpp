@@ -140,7 +140,7 @@ bool can_cast(ScalarType from, ScalarType to) {
   return true;
 }
 
-Tensor unary(UnaryOp op, const Tensor& x, const Params& p, const Tensor* out) {
+Tensor unary_impl(UnaryOp op, const Tensor& x, const Params& p, const Tensor* out) {
   const OpInfo& info = unary_info[int(op)];
   const char* name = op == UnaryOp::pow_scalar ? "pow" : info.name;  // the user called pow
   ScalarType in_dt = x.dtype();
@@ -158,7 +158,7 @@ Tensor unary(UnaryOp op, const Tensor& x, const Params& p, const Tensor* out) {
   });
 }
 
-Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const Params& p, const Tensor* out) {
+Tensor binary_impl(BinaryOp op, const Tensor& a, const Tensor& b, const Params& p, const Tensor* out) {
   const OpInfo& info = binary_info[int(op)];
   check_same_device(info.name, {a, b});
   ScalarType common = result_type({a, b});
@@ -187,7 +187,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const Params& p, co
   });
 }
 
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor* out) {
+Tensor where_impl(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor* out) {
   check_same_device("where", {cond, a, b});
   EMBER_CHECK(cond.dtype() == ScalarType::Bool || cond.dtype() == ScalarType::UInt8, TypeError,
               "[where] condition must be a bool tensor: expected ember.bool, got ", cond.dtype());
@@ -202,7 +202,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor*
   });
 }
 
-Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& w, const Tensor* out) {
+Tensor lerp_impl(const Tensor& a, const Tensor& b, const Tensor& w, const Tensor* out) {
   check_same_device("lerp", {a, b, w});
   ScalarType common = result_type({a, b});
   EMBER_CHECK(is_floating(common), TypeError, "[lerp] expected floating point inputs, got ", common);
@@ -255,7 +255,7 @@ bool may_overlap(const Tensor& a, const Tensor& b) {
   return ra.first < rb.second && rb.first < ra.second;
 }
 
-void copy_(const Tensor& dst, const Tensor& src) {
+void copy_impl(const Tensor& dst, const Tensor& src) {
   EMBER_CHECK(dst.device() == src.device() || src.is_wrapped_number(), NotImplementedError,
               "[copy_] cross-device copies need the CUDA backend: expected tensors on the same device, got ",
               dst.device(), " and ", src.device());
@@ -271,7 +271,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
   dst.bump_version();
 }
 
-Tensor to_dtype(const Tensor& x, ScalarType dtype, bool copy) {
+Tensor to_dtype_impl(const Tensor& x, ScalarType dtype, bool copy) {
   if (x.dtype() == dtype && !copy) return x;
   if (x.is_wrapped_number() && x.device().is_cpu()) {
     Tensor r = scalar_tensor(item(x), dtype, x.device());
@@ -287,6 +287,5 @@ Tensor to_dtype(const Tensor& x, ScalarType dtype, bool copy) {
 
 Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : clone(x); }
 
-Tensor clone(const Tensor& x) { return to_dtype(x, x.dtype(), /*copy=*/true); }
 
 }  // namespace ember

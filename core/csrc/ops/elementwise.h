@@ -168,4 +168,13 @@ Tensor to_dtype(const Tensor& x, ScalarType dtype, bool copy = false);
 Tensor contiguous(const Tensor& x);
 Tensor clone(const Tensor& x);  // same dtype, contiguous, new storage
 
+// The kernels behind the front ends above, without autograd recording (elementwise_grad.cpp
+// records and calls these).
+Tensor unary_impl(UnaryOp op, const Tensor& x, const Params& p, const Tensor* out);
+Tensor binary_impl(BinaryOp op, const Tensor& a, const Tensor& b, const Params& p, const Tensor* out);
+Tensor where_impl(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor* out);
+Tensor lerp_impl(const Tensor& a, const Tensor& b, const Tensor& w, const Tensor* out);
+void copy_impl(const Tensor& dst, const Tensor& src);
+Tensor to_dtype_impl(const Tensor& x, ScalarType dtype, bool copy);
+
 }  // namespace ember

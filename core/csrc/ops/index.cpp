@@ -2,11 +2,16 @@
 // (see ops/index.h); kernels in cpu/index_kernels.cpp.
 #include "index.h"
 
+#include "../autograd/record.h"
+#include "../autograd/sugar.h"
+
 #include <algorithm>
 #include <limits>
 
 #include "creation.h"
 #include "elementwise.h"
+#include "reduce.h"
+#include "shape.h"
 #include "view.h"
 
 namespace ember {
@@ -545,7 +550,7 @@ Tensor check_source(const char* op, const Tensor& x, int64_t dim, int64_t n, con
 
 // ---- advanced indexing ----------------------------------------------------------------------------
 
-Tensor index_tensor(const Tensor& x_in, const std::vector<std::optional<Tensor>>& indices_in) {
+static Tensor index_tensor_impl(const Tensor& x_in, const std::vector<std::optional<Tensor>>& indices_in) {
   auto [x, indices] = merge_mask_dims(x_in, indices_in);
   Advanced a = prepare_advanced("index", x, indices);
   if (a.idx.empty()) return clone(x);
@@ -553,7 +558,7 @@ Tensor index_tensor(const Tensor& x_in, const std::vector<std::optional<Tensor>>
   return run_gather(x, a.pre, o, a.post);
 }
 
-void index_put_(const Tensor& x_in, const std::vector<std::optional<Tensor>>& indices_in, const Tensor& value,
+static void index_put__impl(const Tensor& x_in, const std::vector<std::optional<Tensor>>& indices_in, const Tensor& value,
                 bool accumulate) {
   const char* op = "index_put_";
   check_writable(op, x_in);
@@ -575,7 +580,7 @@ void index_put_(const Tensor& x_in, const std::vector<std::optional<Tensor>>& in
 
 // ---- index_select / index_add_ / index_copy_ / index_fill_ -------------------------------------------
 
-Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index, const Tensor* out) {
+static Tensor index_select_impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor* out) {
   const char* op = "index_select";
   DimIndex di = dim_index(op, x, dim, index, true, false);
   Tensor r = run_gather(di.x1, di.pre, di.off, di.post);
@@ -586,7 +591,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index, const Ten
   return write_out(op, out, r);
 }
 
-Tensor index_add_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
+static Tensor index_add__impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
   const char* op = "index_add_";
   DimIndex di = dim_index(op, x, dim, index, true, false);
   check_writable(op, x);
@@ -595,7 +600,7 @@ Tensor index_add_(const Tensor& x, int64_t dim, const Tensor& index, const Tenso
   return x;
 }
 
-Tensor index_copy_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source) {
+static Tensor index_copy__impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source) {
   const char* op = "index_copy_";
   DimIndex di = dim_index(op, x, dim, index, false, false);
   check_writable(op, x);
@@ -604,7 +609,7 @@ Tensor index_copy_(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   return x;
 }
 
-Tensor index_fill_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& value) {
+static Tensor index_fill__impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& value) {
   const char* op = "index_fill_";
   EMBER_CHECK(value.dim() == 0, ValueError, "[", op, "] value must be a number or a 0-d tensor, got shape ",
               value.sizes());
@@ -618,7 +623,7 @@ Tensor index_fill_(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 
 // ---- gather / scatter ------------------------------------------------------------------------------
 
-Tensor gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor* out) {
+static Tensor gather_impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor* out) {
   return write_out("gather", out, gather_impl("gather", x, dim, index));
 }
 
@@ -629,24 +634,24 @@ static ScatterReduce legacy_reduce(const std::string& reduce) {
   throw ValueError(str("[scatter] reduce must be 'add' or 'multiply', got '", reduce, "'"));
 }
 
-Tensor scatter_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce) {
+static Tensor scatter__impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce) {
   scatter_impl("scatter", x, dim, index, src, false, legacy_reduce(reduce), true);
   return x;
 }
 
-Tensor scatter_value_(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& value,
+static Tensor scatter_value__impl(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& value,
                       const std::string& reduce) {
   ScatterReduce r = legacy_reduce(reduce);
   scatter_impl("scatter", x, dim, index, value_view(x, value, index.sizes()), true, r, true);
   return x;
 }
 
-Tensor scatter_add_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+static Tensor scatter_add__impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   scatter_impl("scatter_add", x, dim, index, src, false, ScatterReduce::Sum, true);
   return x;
 }
 
-Tensor scatter_reduce_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce,
+static Tensor scatter_reduce__impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce,
                        bool include_self) {
   const char* op = "scatter_reduce";
   ScatterReduce r;
@@ -691,7 +696,7 @@ static void check_mask(const char* op, const Tensor& x, const Tensor& mask) {
               mask.dtype());
 }
 
-Tensor masked_select(const Tensor& x, const Tensor& mask, const Tensor* out) {
+static Tensor masked_select_impl(const Tensor& x, const Tensor& mask, const Tensor* out) {
   const char* op = "masked_select";
   check_mask(op, x, mask);
   Shape shape = broadcast_shapes(op, x.sizes(), mask.sizes());
@@ -707,7 +712,7 @@ Tensor masked_select(const Tensor& x, const Tensor& mask, const Tensor* out) {
   return write_out(op, out, r);
 }
 
-Tensor masked_scatter_(const Tensor& x, const Tensor& mask, const Tensor& source) {
+static Tensor masked_scatter__impl(const Tensor& x, const Tensor& mask, const Tensor& source) {
   const char* op = "masked_scatter_";
   check_mask(op, x, mask);
   check_device(op, x, source, "source");
@@ -749,7 +754,7 @@ Tensor masked_scatter(const Tensor& x, const Tensor& mask, const Tensor& source)
 
 // ---- take / take_along_dim / put_ ---------------------------------------------------------------------
 
-Tensor take(const Tensor& x, const Tensor& index, const Tensor* out) {
+static Tensor take_impl(const Tensor& x, const Tensor& index, const Tensor* out) {
   const char* op = "take";
   check_device(op, x, index, "index");
   check_index_dtype(op, index, false);
@@ -762,7 +767,10 @@ Tensor take_along_dim(const Tensor& x, const Tensor& indices, std::optional<int6
   const char* op = "take_along_dim";
   check_device(op, x, indices, "indices");
   check_index_dtype(op, indices, false);
-  if (!dim) return write_out(op, out, gather_impl(op, reshape(x, {-1}), 0, reshape(indices, {-1})));
+  auto gat = [&](const Tensor& a, int64_t d, const Tensor& i) {
+    return autograd::GradMode::is_enabled() && autograd::requires_grad(a) ? gather(a, d, i) : gather_impl(op, a, d, i);
+  };
+  if (!dim) return write_out(op, out, gat(reshape(x, {-1}), 0, reshape(indices, {-1})));
   EMBER_CHECK(x.dim() == indices.dim(), ValueError, "[", op,
               "] input and indices must have the same number of dimensions: expected ", x.dim(), ", got ",
               indices.dim());
@@ -775,12 +783,12 @@ Tensor take_along_dim(const Tensor& x, const Tensor& indices, std::optional<int6
   Shape bx = b, bi = b;
   bx[d] = x1.sizes()[d];
   bi[d] = i1.sizes()[d];
-  Tensor r = gather_impl(op, expand(x1, bx), d, expand(i1, bi));
-  if (x.dim() == 0) r = make_view(r, {}, {}, r.offset());
+  Tensor r = gat(expand(x1, bx), d, expand(i1, bi));
+  if (x.dim() == 0) r = reshape(r, {});
   return write_out(op, out, r);
 }
 
-Tensor put_(const Tensor& x, const Tensor& index, const Tensor& source, bool accumulate) {
+static Tensor put__impl(const Tensor& x, const Tensor& index, const Tensor& source, bool accumulate) {
   const char* op = "put_";
   check_device(op, x, index, "index");
   check_device(op, x, source, "source");
@@ -800,6 +808,240 @@ Tensor put_(const Tensor& x, const Tensor& index, const Tensor& source, bool acc
   if (src.storage() == x.storage()) src = clone(src);
   run_put(target, {}, o, {}, src, accumulate);
   if (!xf) copy_(x, make_view(target, x.sizes(), contiguous_strides(x.sizes()), target.offset()));
+  return x;
+}
+
+// ---- autograd: the index ops record their nodes; gradients scatter or gather back ----------
+
+using autograd::FnNode;
+using autograd::Recorder;
+using autograd::variable_list;
+
+namespace {
+using Indices = std::vector<std::optional<Tensor>>;
+Tensor zero_scalar(const Tensor& like) { return scalar_tensor(Scalar(0.0), like.dtype(), like.device()); }
+}  // namespace
+
+Tensor index_tensor(const Tensor& x, const Indices& indices) {
+  Recorder rec("index", {x});
+  Tensor r = index_tensor_impl(x, indices);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  Shape xs = x.sizes();
+  rec.node().fn = [xs, indices](FnNode&, variable_list& g) {
+    Tensor z = zeros(xs, g[0].dtype(), g[0].device());
+    index_put_(z, indices, g[0], true);
+    return variable_list{z};
+  };
+  return r;
+}
+
+void index_put_(const Tensor& x, const Indices& indices, const Tensor& value, bool accumulate) {
+  Recorder rec("index_put_", {x, value}, &x);
+  index_put__impl(x, indices, value, accumulate);
+  if (!rec) return;
+  rec.set_outputs({x});
+  rec.node().fn = [indices, accumulate](FnNode& n, variable_list& g) {
+    Tensor gx, gv;
+    if (n.needs_input_grad(0)) {
+      gx = g[0];
+      if (!accumulate) {
+        gx = clone(g[0]);
+        index_put_(gx, indices, zero_scalar(gx), false);
+      }
+    }
+    if (n.needs_input_grad(1)) gv = index_tensor(g[0], indices);
+    return variable_list{gx, gv};
+  };
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index, const Tensor* out) {
+  Recorder rec("index_select", {x}, out);
+  Tensor r = index_select_impl(x, dim, index, out);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  Shape xs = x.sizes();
+  int64_t d = xs.empty() ? 0 : wrap_dim(dim, int64_t(xs.size()), "index_select");
+  rec.node().fn = [xs, d, index](FnNode&, variable_list& g) {
+    if (xs.empty()) return variable_list{reshape(g[0], xs)};
+    Tensor z = zeros(xs, g[0].dtype(), g[0].device());
+    return variable_list{index_add_(z, d, index, g[0], Scalar(int64_t(1)))};
+  };
+  return r;
+}
+
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor* out) {
+  Recorder rec("gather", {x}, out);
+  Tensor r = gather_impl(x, dim, index, out);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  Shape xs = x.sizes();
+  int64_t d = xs.empty() ? 0 : wrap_dim(dim, int64_t(xs.size()), "gather");
+  rec.node().fn = [xs, d, index](FnNode&, variable_list& g) {
+    if (xs.empty()) return variable_list{reshape(g[0], xs)};
+    Tensor z = zeros(xs, g[0].dtype(), g[0].device());
+    return variable_list{scatter_add_(z, d, index, g[0])};
+  };
+  return r;
+}
+
+Tensor scatter_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce) {
+  if (!reduce.empty()) autograd::check_no_grad("scatter", {x, src});
+  Recorder rec("scatter", {x, src}, &x);
+  scatter__impl(x, dim, index, src, reduce);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  rec.node().fn = [dim, index](FnNode& n, variable_list& g) {
+    return variable_list{n.needs_input_grad(0) ? scatter_value_(clone(g[0]), dim, index, Scalar(0.0), "") : Tensor(),
+                         n.needs_input_grad(1) ? gather(g[0], dim, index) : Tensor()};
+  };
+  return x;
+}
+
+Tensor scatter_value_(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& value, const std::string& reduce) {
+  if (!reduce.empty()) autograd::check_no_grad("scatter", {x});
+  Recorder rec("scatter", {x}, &x);
+  scatter_value__impl(x, dim, index, value, reduce);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  rec.node().fn = [dim, index](FnNode&, variable_list& g) {
+    return variable_list{scatter_value_(clone(g[0]), dim, index, Scalar(0.0), "")};
+  };
+  return x;
+}
+
+Tensor scatter_add_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+  Recorder rec("scatter_add", {x, src}, &x);
+  scatter_add__impl(x, dim, index, src);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  rec.node().fn = [dim, index](FnNode& n, variable_list& g) {
+    return variable_list{g[0], n.needs_input_grad(1) ? gather(g[0], dim, index) : Tensor()};
+  };
+  return x;
+}
+
+Tensor scatter_reduce_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce,
+                       bool include_self) {
+  if (reduce != "sum") autograd::check_no_grad("scatter_reduce", {x, src});
+  Recorder rec("scatter_reduce", {x, src}, &x);
+  scatter_reduce__impl(x, dim, index, src, reduce, include_self);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  rec.node().fn = [dim, index, include_self](FnNode& n, variable_list& g) {
+    Tensor gx;
+    if (n.needs_input_grad(0))
+      gx = include_self ? g[0] : scatter_value_(clone(g[0]), dim, index, Scalar(0.0), "");
+    return variable_list{gx, n.needs_input_grad(1) ? gather(g[0], dim, index) : Tensor()};
+  };
+  return x;
+}
+
+Tensor index_add_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
+  Recorder rec("index_add", {x, source}, &x);
+  index_add__impl(x, dim, index, source, alpha);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  double a = alpha.to_double();
+  bool zero_d = x.dim() == 0;
+  rec.node().fn = [dim, index, a, zero_d](FnNode& n, variable_list& g) {
+    Tensor gs;
+    if (n.needs_input_grad(1)) {
+      gs = zero_d ? g[0] : index_select(g[0], dim, index);
+      if (a != 1.0) gs = autograd::operator*(gs, a);
+    }
+    return variable_list{g[0], gs};
+  };
+  return x;
+}
+
+Tensor index_copy_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source) {
+  Recorder rec("index_copy", {x, source}, &x);
+  index_copy__impl(x, dim, index, source);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  rec.node().fn = [dim, index](FnNode& n, variable_list& g) {
+    return variable_list{n.needs_input_grad(0) ? index_fill_(clone(g[0]), dim, index, zero_scalar(g[0])) : Tensor(),
+                         n.needs_input_grad(1) ? index_select(g[0], dim, index) : Tensor()};
+  };
+  return x;
+}
+
+Tensor index_fill_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& value) {
+  Recorder rec("index_fill", {x, value}, &x);
+  index_fill__impl(x, dim, index, value);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  rec.node().fn = [dim, index](FnNode& n, variable_list& g) {
+    return variable_list{n.needs_input_grad(0) ? index_fill_(clone(g[0]), dim, index, zero_scalar(g[0])) : Tensor(),
+                         n.needs_input_grad(1) ? sum(index_select(g[0], dim, index), std::nullopt, false, std::nullopt)
+                                               : Tensor()};
+  };
+  return x;
+}
+
+Tensor masked_select(const Tensor& x, const Tensor& mask, const Tensor* out) {
+  Recorder rec("masked_select", {x}, out);
+  Tensor r = masked_select_impl(x, mask, out);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  Shape shape = broadcast_shapes("masked_select", x.sizes(), mask.sizes());
+  rec.node().fn = [shape, mask](FnNode&, variable_list& g) {
+    Tensor z = zeros(shape, g[0].dtype(), g[0].device());
+    return variable_list{masked_scatter_(z, expand(mask, shape), g[0])};
+  };
+  return r;
+}
+
+Tensor masked_scatter_(const Tensor& x, const Tensor& mask, const Tensor& source) {
+  Recorder rec("masked_scatter", {x, source}, &x);
+  masked_scatter__impl(x, mask, source);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  Shape ss = source.sizes();
+  rec.node().fn = [mask, ss](FnNode& n, variable_list& g) {
+    Tensor gx, gs;
+    Tensor mb = expand(mask, g[0].sizes());
+    if (n.needs_input_grad(0)) gx = autograd::zero_where(mb, g[0]);
+    if (n.needs_input_grad(1)) {
+      Tensor picked = masked_select(g[0], mb);
+      int64_t total = 1;
+      for (int64_t s : ss) total *= s;
+      Tensor rest = zeros({total - picked.numel()}, g[0].dtype(), g[0].device());
+      gs = reshape(cat({picked, rest}, 0), ss);
+    }
+    return variable_list{gx, gs};
+  };
+  return x;
+}
+
+Tensor take(const Tensor& x, const Tensor& index, const Tensor* out) {
+  Recorder rec("take", {x}, out);
+  Tensor r = take_impl(x, index, out);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  Shape xs = x.sizes();
+  rec.node().fn = [xs, index](FnNode&, variable_list& g) {
+    Tensor z = zeros(xs, g[0].dtype(), g[0].device());
+    return variable_list{put_(z, index, g[0], true)};
+  };
+  return r;
+}
+
+Tensor put_(const Tensor& x, const Tensor& index, const Tensor& source, bool accumulate) {
+  Recorder rec("put", {x, source}, &x);
+  put__impl(x, index, source, accumulate);
+  if (!rec) return x;
+  rec.set_outputs({x});
+  rec.node().fn = [index, accumulate](FnNode& n, variable_list& g) {
+    Tensor gx, gs;
+    if (n.needs_input_grad(0)) {
+      gx = g[0];
+      if (!accumulate) gx = put_(clone(g[0]), index, zeros(index.sizes(), g[0].dtype(), g[0].device()), false);
+    }
+    if (n.needs_input_grad(1)) gs = take(g[0], index);
+    return variable_list{gx, gs};
+  };
   return x;
 }
 

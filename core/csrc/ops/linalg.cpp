@@ -187,7 +187,7 @@ void gemm_out(const char* op, const Tensor& c, const Tensor& a, const Tensor& b,
 
 // ---- matmul and friends -----------------------------------------------------------------
 
-Tensor matmul(const Tensor& a, const Tensor& b, const Tensor* out) {
+Tensor matmul_impl(const Tensor& a, const Tensor& b, const Tensor* out) {
   const char* op = "matmul";
   const int64_t da = a.dim(), db = b.dim();
   EMBER_CHECK(da >= 1 && db >= 1, ValueError, "[matmul] both arguments need to be at least 1-D, got ", da, "-D and ",
@@ -234,7 +234,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, const Tensor* out) {
   });
 }
 
-Tensor mm(const Tensor& a, const Tensor& b, const Tensor* out) {
+Tensor mm_impl(const Tensor& a, const Tensor& b, const Tensor* out) {
   EMBER_CHECK(a.dim() == 2 && b.dim() == 2, ValueError, "[mm] expected 2-D tensors, got ", a.dim(), "-D and ",
               b.dim(), "-D");
   check_device("mm", {a, b});
@@ -256,13 +256,13 @@ void check_bmm(const char* op, const Tensor& a, const Tensor& b) {
 }
 }  // namespace
 
-Tensor bmm(const Tensor& a, const Tensor& b, const Tensor* out) {
+Tensor bmm_impl(const Tensor& a, const Tensor& b, const Tensor* out) {
   check_bmm("bmm", a, b);
   return into("bmm", out, {a.sizes()[0], a.sizes()[1], b.sizes()[2]}, a.dtype(), a.device(), {a, b},
               [&](const Tensor& c) { gemm_out("bmm", c, a, b, Scalar(int64_t(1)), Scalar(int64_t(0))); });
 }
 
-Tensor mv(const Tensor& a, const Tensor& v, const Tensor* out) {
+Tensor mv_impl(const Tensor& a, const Tensor& v, const Tensor* out) {
   EMBER_CHECK(a.dim() == 2 && v.dim() == 1, ValueError, "[mv] expected a 2-D matrix and a 1-D vector, got ", a.dim(),
               "-D and ", v.dim(), "-D");
   check_device("mv", {a, v});
@@ -288,7 +288,7 @@ Tensor dot_impl(const char* op, const Tensor& a, const Tensor& b, const Tensor* 
 }
 }  // namespace
 
-Tensor dot(const Tensor& a, const Tensor& b, const Tensor* out) { return dot_impl("dot", a, b, out); }
+Tensor dot_nograd(const Tensor& a, const Tensor& b, const Tensor* out) { return dot_impl("dot", a, b, out); }
 
 Tensor vdot(const Tensor& a, const Tensor& b, const Tensor* out) {
   if (!is_complex(a.dtype())) return dot_impl("vdot", a, b, out);
@@ -321,7 +321,7 @@ Tensor add_product(const char* op, const Tensor& input, const Shape& shape, Scal
 }
 }  // namespace
 
-Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha,
+Tensor addmm_impl(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha,
              const Tensor* out) {
   EMBER_CHECK(m1.dim() == 2 && m2.dim() == 2, ValueError, "[addmm] expected 2-D matrices, got ", m1.dim(), "-D and ",
               m2.dim(), "-D");
@@ -332,7 +332,7 @@ Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scal
                      [&](const Tensor& c, const Scalar& be) { gemm_out("addmm", c, m1, m2, alpha, be); });
 }
 
-Tensor baddbmm(const Tensor& input, const Tensor& b1, const Tensor& b2, const Scalar& beta, const Scalar& alpha,
+Tensor baddbmm_impl(const Tensor& input, const Tensor& b1, const Tensor& b2, const Scalar& beta, const Scalar& alpha,
                const Tensor* out) {
   check_bmm("baddbmm", b1, b2);
   check_device("baddbmm", {input, b1});
@@ -340,7 +340,7 @@ Tensor baddbmm(const Tensor& input, const Tensor& b1, const Tensor& b2, const Sc
                      {b1, b2}, [&](const Tensor& c, const Scalar& be) { gemm_out("baddbmm", c, b1, b2, alpha, be); });
 }
 
-Tensor addmv(const Tensor& input, const Tensor& mat, const Tensor& vec, const Scalar& beta, const Scalar& alpha,
+Tensor addmv_impl(const Tensor& input, const Tensor& mat, const Tensor& vec, const Scalar& beta, const Scalar& alpha,
              const Tensor* out) {
   EMBER_CHECK(mat.dim() == 2 && vec.dim() == 1, ValueError, "[addmv] expected a 2-D matrix and a 1-D vector, got ",
               mat.dim(), "-D and ", vec.dim(), "-D");
@@ -353,7 +353,7 @@ Tensor addmv(const Tensor& input, const Tensor& mat, const Tensor& vec, const Sc
                      });
 }
 
-Tensor addr(const Tensor& input, const Tensor& v1, const Tensor& v2, const Scalar& beta, const Scalar& alpha,
+Tensor addr_impl(const Tensor& input, const Tensor& v1, const Tensor& v2, const Scalar& beta, const Scalar& alpha,
             const Tensor* out) {
   EMBER_CHECK(v1.dim() == 1 && v2.dim() == 1, ValueError, "[addr] expected 1-D vectors, got ", v1.dim(), "-D and ",
               v2.dim(), "-D");

@@ -327,20 +327,20 @@ TensorPair scan_extreme(ScanOp op, const char* name, const Tensor& x, int64_t di
 }  // namespace
 
 // ---- sums and products ------------------------------------------------------------------
-Tensor sum(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
+Tensor sum_impl(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
   return sum_like(ReduceOp::sum, "sum", x, dims, keepdim, dtype, out);
 }
 
-Tensor nansum(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
+Tensor nansum_impl(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
   EMBER_CHECK(!is_complex(x.dtype()), TypeError, "[nansum] complex inputs are not supported: got ", x.dtype());
   return sum_like(ReduceOp::nansum, "nansum", x, dims, keepdim, dtype, out);
 }
 
-Tensor prod(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
+Tensor prod_impl(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
   return sum_like(ReduceOp::prod, "prod", x, dims, keepdim, dtype, out);
 }
 
-Tensor mean(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
+Tensor mean_impl(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
   if (!dtype && out) dtype = out->dtype();
   if (dtype) {
     EMBER_CHECK(is_float_or_complex(*dtype), TypeError, "[mean] could not infer output dtype: expected dtype to be a "
@@ -357,7 +357,7 @@ Tensor mean(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, c
   return deliver("mean", r, out);
 }
 
-Tensor nanmean(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
+Tensor nanmean_impl(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
   if (!dtype && out) dtype = out->dtype();
   EMBER_CHECK(is_floating(x.dtype()), TypeError, "[nanmean] expected a floating point input, got ", x.dtype());
   if (dtype)
@@ -371,24 +371,24 @@ Tensor nanmean(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype
 }
 
 // ---- extremes -----------------------------------------------------------------------------
-Tensor amax(const Tensor& x, const OptDims& dims, bool keepdim, const Tensor* out) {
+Tensor amax_impl(const Tensor& x, const OptDims& dims, bool keepdim, const Tensor* out) {
   return extreme(ReduceOp::amax, "amax", x, dims, keepdim, out);
 }
-Tensor amin(const Tensor& x, const OptDims& dims, bool keepdim, const Tensor* out) {
+Tensor amin_impl(const Tensor& x, const OptDims& dims, bool keepdim, const Tensor* out) {
   return extreme(ReduceOp::amin, "amin", x, dims, keepdim, out);
 }
-Tensor max_all(const Tensor& x) {
+Tensor max_all_impl(const Tensor& x) {
   check_nonempty_all("max", x);
   return extreme(ReduceOp::amax, "max", x, std::nullopt, false, nullptr);
 }
-Tensor min_all(const Tensor& x) {
+Tensor min_all_impl(const Tensor& x) {
   check_nonempty_all("min", x);
   return extreme(ReduceOp::amin, "min", x, std::nullopt, false, nullptr);
 }
-TensorPair max_dim(const Tensor& x, int64_t dim, bool keepdim) {
+TensorPair max_dim_impl(const Tensor& x, int64_t dim, bool keepdim) {
   return extreme_dim(ReduceOp::argmax, "max", x, dim, keepdim);
 }
-TensorPair min_dim(const Tensor& x, int64_t dim, bool keepdim) {
+TensorPair min_dim_impl(const Tensor& x, int64_t dim, bool keepdim) {
   return extreme_dim(ReduceOp::argmin, "min", x, dim, keepdim);
 }
 
@@ -415,7 +415,7 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   return arg_impl(ReduceOp::argmin, "argmin", x, dim, keepdim);
 }
 
-TensorPair aminmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+TensorPair aminmax_impl(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   EMBER_CHECK(!is_complex(x.dtype()), TypeError, "[aminmax] complex numbers are not ordered: expected a real input, got ",
               x.dtype());
   Mask m;
@@ -433,20 +433,20 @@ TensorPair aminmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
 }
 
 // ---- statistics -----------------------------------------------------------------------------
-Tensor var(const Tensor& x, const OptDims& dims, double correction, bool keepdim, const Tensor* out) {
+Tensor var_red_impl(const Tensor& x, const OptDims& dims, double correction, bool keepdim, const Tensor* out) {
   return deliver("var", var_impl("var", x, dims, correction, keepdim, false, false).first, out);
 }
-Tensor std_(const Tensor& x, const OptDims& dims, double correction, bool keepdim, const Tensor* out) {
+Tensor std_impl(const Tensor& x, const OptDims& dims, double correction, bool keepdim, const Tensor* out) {
   return deliver("std", var_impl("std", x, dims, correction, keepdim, true, false).first, out);
 }
-TensorPair var_mean(const Tensor& x, const OptDims& dims, double correction, bool keepdim) {
+TensorPair var_mean_impl(const Tensor& x, const OptDims& dims, double correction, bool keepdim) {
   return var_impl("var_mean", x, dims, correction, keepdim, false, true);
 }
-TensorPair std_mean(const Tensor& x, const OptDims& dims, double correction, bool keepdim) {
+TensorPair std_mean_impl(const Tensor& x, const OptDims& dims, double correction, bool keepdim) {
   return var_impl("std_mean", x, dims, correction, keepdim, true, true);
 }
 
-Tensor norm(const Tensor& x, double p, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
+Tensor norm_impl(const Tensor& x, double p, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
   EMBER_CHECK(is_float_or_complex(x.dtype()), TypeError, "[norm] expected a floating point or complex input, got ",
               x.dtype(), "; convert with .float() first");
   if (dtype)
@@ -468,7 +468,7 @@ Tensor norm(const Tensor& x, double p, const OptDims& dims, bool keepdim, OptTyp
 }
 
 // log(sum(exp(x - m))) + m with m the (finite) maximum, from the vectorised ops, like PyTorch.
-Tensor logsumexp(const Tensor& x, const OptDims& dims, bool keepdim, const Tensor* out) {
+Tensor logsumexp_impl(const Tensor& x, const OptDims& dims, bool keepdim, const Tensor* out) {
   EMBER_CHECK(!is_complex(x.dtype()), TypeError, "[logsumexp] complex inputs are not supported: got ", x.dtype());
   ScalarType rt = is_integral(x.dtype(), true) ? default_dtype() : x.dtype();
   Tensor xin = to_dtype(x, rt);
@@ -517,13 +517,13 @@ Tensor count_nonzero(const Tensor& x, const OptDims& dims) {
 }
 
 // ---- scans ----------------------------------------------------------------------------------
-Tensor cumsum(const Tensor& x, int64_t dim, OptType dtype, const Tensor* out) {
+Tensor cumsum_impl(const Tensor& x, int64_t dim, OptType dtype, const Tensor* out) {
   return scan_arith(ScanOp::cumsum, "cumsum", x, dim, dtype, out);
 }
-Tensor cumprod(const Tensor& x, int64_t dim, OptType dtype, const Tensor* out) {
+Tensor cumprod_impl(const Tensor& x, int64_t dim, OptType dtype, const Tensor* out) {
   return scan_arith(ScanOp::cumprod, "cumprod", x, dim, dtype, out);
 }
-Tensor logcumsumexp(const Tensor& x, int64_t dim, const Tensor* out) {
+Tensor logcumsumexp_impl(const Tensor& x, int64_t dim, const Tensor* out) {
   EMBER_CHECK(is_floating(x.dtype()), TypeError, "[logcumsumexp] expected a floating point input, got ", x.dtype());
   Tensor keep;
   ScanPlan pl = scan_plan("logcumsumexp", x, dim, keep);
@@ -533,11 +533,11 @@ Tensor logcumsumexp(const Tensor& x, int64_t dim, const Tensor* out) {
   if (r.numel() > 0) scan_stubs[int(ScanOp::logcumsumexp)](x.device(), pl);
   return deliver("logcumsumexp", r, out);
 }
-TensorPair cummax(const Tensor& x, int64_t dim) { return scan_extreme(ScanOp::cummax, "cummax", x, dim); }
-TensorPair cummin(const Tensor& x, int64_t dim) { return scan_extreme(ScanOp::cummin, "cummin", x, dim); }
+TensorPair cummax_impl(const Tensor& x, int64_t dim) { return scan_extreme(ScanOp::cummax, "cummax", x, dim); }
+TensorPair cummin_impl(const Tensor& x, int64_t dim) { return scan_extreme(ScanOp::cummin, "cummin", x, dim); }
 
 // ---- median -----------------------------------------------------------------------------------
-Tensor median_all(const Tensor& x, bool ignore_nan) {
+Tensor median_all_impl(const Tensor& x, bool ignore_nan) {
   const char* name = ignore_nan ? "nanmedian" : "median";
   EMBER_CHECK(!is_complex(x.dtype()) && x.dtype() != ScalarType::Bool, TypeError, "[", name,
               "] expected a real, non-bool input, got ", x.dtype());
@@ -553,7 +553,7 @@ Tensor median_all(const Tensor& x, bool ignore_nan) {
   return r;
 }
 
-TensorPair median_dim(const Tensor& x, int64_t dim, bool keepdim, bool ignore_nan) {
+TensorPair median_dim_impl(const Tensor& x, int64_t dim, bool keepdim, bool ignore_nan) {
   const char* name = ignore_nan ? "nanmedian" : "median";
   EMBER_CHECK(!is_complex(x.dtype()) && x.dtype() != ScalarType::Bool, TypeError, "[", name,
               "] expected a real, non-bool input, got ", x.dtype());

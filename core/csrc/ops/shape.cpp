@@ -2,11 +2,14 @@
 // and the per-dim index maps that the remap kernel walks.
 #include "shape.h"
 
+#include "../autograd/record.h"
+
 #include <algorithm>
 #include <limits>
 
 #include "creation.h"
 #include "elementwise.h"
+#include "index.h"
 #include "view.h"
 
 namespace ember {
@@ -55,7 +58,7 @@ Tensor write_out(const char* op, const Tensor& result, const Tensor* out) {
   return *out;
 }
 
-Tensor remap(const Tensor& x, const Shape& sizes, const DimMaps& maps, const Tensor& fill) {
+static Tensor remap_impl(const Tensor& x, const Shape& sizes, const DimMaps& maps, const Tensor& fill) {
   Tensor out = empty(sizes, x.dtype(), x.device());
   if (out.numel() == 0) return out;
   remap_stub(x.device(), out, x, maps, fill);
@@ -63,7 +66,7 @@ Tensor remap(const Tensor& x, const Shape& sizes, const DimMaps& maps, const Ten
 }
 
 // ---- cat and the stacks ---------------------------------------------------------------
-Tensor cat(const std::vector<Tensor>& ts, int64_t dim, const Tensor* out) {
+static Tensor cat_impl(const std::vector<Tensor>& ts, int64_t dim, const Tensor* out) {
   check_nonempty("cat", ts);
   const Tensor* ref = nullptr;
   ScalarType dt = ts[0].dtype();
@@ -365,8 +368,18 @@ Tensor tri(const char* op, const Tensor& x, int64_t k, bool upper, const Tensor*
 }
 }  // namespace
 
-Tensor tril(const Tensor& x, int64_t diagonal, const Tensor* out) { return tri("tril", x, diagonal, false, out); }
-Tensor triu(const Tensor& x, int64_t diagonal, const Tensor* out) { return tri("triu", x, diagonal, true, out); }
+static Tensor record_tri(const char* op, const Tensor& x, int64_t k, bool upper, const Tensor* out) {
+  autograd::Recorder rec(op, {x}, out);
+  Tensor r = tri(op, x, k, upper, out);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  rec.node().fn = [k, upper](autograd::FnNode&, autograd::variable_list& g) {
+    return autograd::variable_list{upper ? triu(g[0], k) : tril(g[0], k)};
+  };
+  return r;
+}
+Tensor tril(const Tensor& x, int64_t diagonal, const Tensor* out) { return record_tri("tril", x, diagonal, false, out); }
+Tensor triu(const Tensor& x, int64_t diagonal, const Tensor* out) { return record_tri("triu", x, diagonal, true, out); }
 
 // ---- pad ----------------------------------------------------------------------------------
 PadMode pad_mode(const std::string& mode) {
@@ -528,6 +541,76 @@ Tensor atleast_3d(const Tensor& x) {
   if (x.dim() == 0) return reshape(x, {1, 1, 1});
   if (x.dim() == 1) return unsqueeze(unsqueeze(x, 0), 2);
   return unsqueeze(x, 2);
+}
+
+// ---- autograd for remap (flip, roll, repeat, tile, repeat_interleave, pad) and cat ---------
+
+Tensor remap(const Tensor& x, const Shape& sizes, const DimMaps& maps, const Tensor& fill) {
+  autograd::Recorder rec("remap", {x});
+  Tensor r = remap_impl(x, sizes, maps, fill);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  Shape xs = x.sizes();
+  bool has_fill = fill.defined();
+  rec.node().fn = [xs, sizes, maps, has_fill](autograd::FnNode&, autograd::variable_list& g) {
+    // where each output element came from: the same remap of the input's flat indices
+    int64_t n = 1;
+    for (int64_t s : xs) n *= s;
+    Tensor src = reshape(arange(Scalar(int64_t(0)), Scalar(n), Scalar(int64_t(1)), ScalarType::Int64, g[0].device()), xs);
+    Tensor fill_idx = has_fill ? scalar_tensor(Scalar(int64_t(-1)), ScalarType::Int64, g[0].device()) : Tensor();
+    Tensor idx = remap_impl(src, sizes, maps, fill_idx);
+    Tensor gi = reshape(g[0], {-1}), ii = reshape(idx, {-1});
+    if (has_fill) {
+      Tensor valid = binary(BinaryOp::ge, ii, wrap_scalar(Scalar(int64_t(0))));
+      gi = masked_select(gi, valid);
+      ii = masked_select(ii, valid);
+    }
+    Tensor buf = zeros({n}, g[0].dtype(), g[0].device());
+    index_put_(buf, {ii}, gi, true);
+    return autograd::variable_list{reshape(buf, xs)};
+  };
+  return r;
+}
+
+Tensor cat(const std::vector<Tensor>& ts, int64_t dim, const Tensor* out) {
+  bool any = false;
+  if (autograd::GradMode::is_enabled())
+    for (const Tensor& t : ts) any |= autograd::requires_grad(t);
+  if (!any && !out) return cat_impl(ts, dim, out);
+  if (out) {
+    for (const Tensor& t : ts) autograd::Recorder check("cat", {t}, out);
+    return cat_impl(ts, dim, out);
+  }
+  std::optional<autograd::GradModeGuard> ng;
+  ng.emplace(false);
+  Tensor r = cat_impl(ts, dim, out);
+  ng.reset();
+  // the node: one input per tensor
+  auto node = std::make_shared<autograd::FnNode>("cat");
+  for (const Tensor& t : ts) {
+    EMBER_CHECK(!t.impl()->is_inference, Error, "[cat] inference tensors cannot be saved for backward; clone() it");
+    node->add_input(t);
+  }
+  autograd::set_history(r, node, 0);
+  std::vector<Shape> shapes;
+  for (const Tensor& t : ts) shapes.push_back(t.sizes());
+  int64_t d = wrap_dim(dim, r.dim(), "cat");
+  node->fn = [shapes, d](autograd::FnNode& n, autograd::variable_list& g) {
+    autograd::variable_list out;
+    int64_t off = 0;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      const Shape& s = shapes[i];
+      if (s.size() == 1 && s[0] == 0 && g[0].dim() != 1) {  // legacy empty inputs take no part
+        out.push_back(n.needs_input_grad(i) ? zeros(s, g[0].dtype(), g[0].device()) : Tensor());
+        continue;
+      }
+      int64_t len = s[d];
+      out.push_back(n.needs_input_grad(i) ? narrow(g[0], d, off, len) : Tensor());
+      off += len;
+    }
+    return out;
+  };
+  return r;
 }
 
 }  // namespace ember

@@ -1,7 +1,9 @@
 // Front ends of the sorting and searching ops (see sort.h).
 #include "sort.h"
 
+#include "../autograd/record.h"
 #include "creation.h"
+#include "index.h"
 #include "elementwise.h"
 #include "shape.h"
 #include "view.h"
@@ -26,7 +28,7 @@ int64_t dim_size(const Tensor& x, int64_t d) { return x.dim() == 0 ? 1 : x.sizes
 
 }  // namespace
 
-std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending) {
+static std::tuple<Tensor, Tensor> sort_impl(const Tensor& x, int64_t dim, bool descending) {
   check_sortable("sort", x);
   int64_t d = wrap_dim(dim, x.dim(), "sort");
   Tensor v = empty(x.sizes(), x.dtype(), x.device());
@@ -59,7 +61,7 @@ Tensor msort(const Tensor& x) {
   return std::get<0>(sort(x, 0, false));
 }
 
-std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool largest, bool sorted) {
+static std::tuple<Tensor, Tensor> topk_impl(const Tensor& x, int64_t k, int64_t dim, bool largest, bool sorted) {
   (void)sorted;  // the result is always sorted (a valid choice for sorted=False)
   check_sortable("topk", x);
   int64_t d = wrap_dim(dim, x.dim(), "topk");
@@ -80,7 +82,7 @@ std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool la
   return {v, i};
 }
 
-std::tuple<Tensor, Tensor> kthvalue(const Tensor& x, int64_t k, int64_t dim, bool keepdim) {
+static std::tuple<Tensor, Tensor> kthvalue_impl(const Tensor& x, int64_t k, int64_t dim, bool keepdim) {
   check_sortable("kthvalue", x);
   int64_t d = wrap_dim(dim, x.dim(), "kthvalue");
   int64_t n = dim_size(x, d);
@@ -199,6 +201,39 @@ Tensor searchsorted(const Tensor& seq, const Tensor& values, bool out_int32, boo
 Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32, bool right, const Tensor* out) {
   EMBER_CHECK(boundaries.dim() == 1, ValueError, "[bucketize] boundaries must be 1-d, got ", boundaries.dim(), "-d");
   return search_impl("bucketize", boundaries, values, out_int32, right, std::nullopt, out);
+}
+
+// ---- autograd: the values of sort/topk/kthvalue send their gradient back to the picked places
+
+namespace {
+template <typename Impl>
+std::tuple<Tensor, Tensor> record_pick(const char* op, const Tensor& x, int64_t dim, bool keepdim, Impl impl) {
+  autograd::Recorder rec(op, {x});
+  auto r = impl();
+  if (!rec) return r;
+  rec.set_outputs({std::get<0>(r), std::get<1>(r)});
+  Tensor idx = std::get<1>(r);
+  Shape xs = x.sizes();
+  int64_t d = xs.empty() ? 0 : wrap_dim(dim, int64_t(xs.size()), op);
+  rec.node().fn = [xs, d, keepdim, idx](autograd::FnNode&, autograd::variable_list& g) {
+    if (!g[0].defined()) return autograd::variable_list{Tensor()};
+    if (xs.empty()) return autograd::variable_list{reshape(g[0], xs)};
+    Tensor gk = keepdim ? g[0] : unsqueeze(g[0], d), ik = keepdim ? idx : unsqueeze(idx, d);
+    Tensor z = zeros(xs, g[0].dtype(), g[0].device());
+    return autograd::variable_list{scatter_(z, d, ik, gk)};
+  };
+  return r;
+}
+}  // namespace
+
+std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending) {
+  return record_pick("sort", x, dim, true, [&] { return sort_impl(x, dim, descending); });
+}
+std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool largest, bool sorted) {
+  return record_pick("topk", x, dim, true, [&] { return topk_impl(x, k, dim, largest, sorted); });
+}
+std::tuple<Tensor, Tensor> kthvalue(const Tensor& x, int64_t k, int64_t dim, bool keepdim) {
+  return record_pick("kthvalue", x, dim, keepdim, [&] { return kthvalue_impl(x, k, dim, keepdim); });
 }
 
 }  // namespace ember

@@ -88,7 +88,7 @@ Parsed parse(const Tensor& x, const std::vector<TensorIndex>& idx) {
 
 Tensor subscript(const Tensor& x, const std::vector<TensorIndex>& idx) {
   Parsed p = parse(x, idx);
-  if (!p.has_advanced) return p.view.is_same(x) ? make_view(x, x.sizes(), x.strides(), x.offset()) : p.view;
+  if (!p.has_advanced) return p.view.is_same(x) ? view(x, x.sizes()) : p.view;
   return index_tensor(p.view, p.advanced);
 }
 

@@ -4,6 +4,9 @@
 #include <numeric>
 
 #include "elementwise.h"
+#include "index.h"
+#include "../autograd/record.h"
+#include "../autograd/sugar.h"
 
 namespace ember {
 
@@ -28,7 +31,7 @@ Shape infer_size(const char* op, Shape sizes, int64_t numel) {
   return sizes;
 }
 
-Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, std::optional<int64_t> offset) {
+static Tensor as_strided_impl(const Tensor& x, const Shape& sizes, const Shape& strides, std::optional<int64_t> offset) {
   EMBER_CHECK(sizes.size() == strides.size(), ValueError, "[as_strided] expected as many strides as sizes, got ",
               sizes.size(), " sizes and ", strides.size(), " strides");
   int64_t off = offset ? *offset : x.offset();
@@ -79,7 +82,7 @@ static std::optional<Shape> view_strides(const Shape& old_sizes, const Shape& ol
   return st;
 }
 
-Tensor view(const Tensor& x, Shape sizes) {
+static Tensor view_impl(const Tensor& x, Shape sizes) {
   sizes = infer_size("view", sizes, x.numel());
   auto st = view_strides(x.sizes(), x.strides(), sizes);
   EMBER_CHECK(st, ValueError, "[view] size ", sizes, " is not compatible with the input's size ", x.sizes(),
@@ -88,7 +91,7 @@ Tensor view(const Tensor& x, Shape sizes) {
   return make_view(x, sizes, *st, x.offset());
 }
 
-Tensor reshape(const Tensor& x, Shape sizes) {
+static Tensor reshape_impl(const Tensor& x, Shape sizes) {
   sizes = infer_size("reshape", sizes, x.numel());
   auto st = view_strides(x.sizes(), x.strides(), sizes);
   if (st) return make_view(x, sizes, *st, x.offset());
@@ -97,7 +100,8 @@ Tensor reshape(const Tensor& x, Shape sizes) {
 }
 
 Tensor view_dtype(const Tensor& x, ScalarType dtype) {
-  if (dtype == x.dtype()) return make_view(x, x.sizes(), x.strides(), x.offset());
+  if (dtype == x.dtype()) return view(x, x.sizes());
+  autograd::check_no_grad("view", {x});
   int64_t a = x.itemsize(), b = itemsize(dtype);
   EMBER_CHECK(a == b, ValueError, "[view] viewing as a dtype of another element size is not supported: ", x.dtype(),
               " has ", a, " bytes, ", dtype, " has ", b);
@@ -129,7 +133,7 @@ Tensor unflatten(const Tensor& x, int64_t dim, const Shape& sizes) {
   return view(x, s);
 }
 
-Tensor permute(const Tensor& x, const Shape& dims) {
+static Tensor permute_impl(const Tensor& x, const Shape& dims) {
   EMBER_CHECK(int64_t(dims.size()) == x.dim(), ValueError, "[permute] number of dims don't match: expected ",
               x.dim(), ", got ", dims.size());
   Shape sz(dims.size()), st(dims.size());
@@ -144,7 +148,7 @@ Tensor permute(const Tensor& x, const Shape& dims) {
   return make_view(x, sz, st, x.offset());
 }
 
-Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
+static Tensor transpose_impl(const Tensor& x, int64_t d0, int64_t d1) {
   if (x.dim() == 0) return make_view(x, {}, {}, x.offset());
   d0 = wrap_dim(d0, x.dim(), "transpose");
   d1 = wrap_dim(d1, x.dim(), "transpose");
@@ -157,7 +161,7 @@ Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
 Tensor t_(const Tensor& x) {
   EMBER_CHECK(x.dim() <= 2, ValueError, "[t] expects a tensor with <= 2 dimensions, got ", x.dim(),
               "; use .mT or .transpose(d0, d1)");
-  return x.dim() < 2 ? make_view(x, x.sizes(), x.strides(), x.offset()) : transpose(x, 0, 1);
+  return x.dim() < 2 ? view(x, x.sizes()) : transpose(x, 0, 1);
 }
 
 Tensor mT(const Tensor& x) {
@@ -187,7 +191,7 @@ Tensor movedim(const Tensor& x, const Shape& src, const Shape& dst) {
   return permute(x, order);
 }
 
-Tensor expand(const Tensor& x, const Shape& sizes) {
+static Tensor expand_impl(const Tensor& x, const Shape& sizes) {
   EMBER_CHECK(int64_t(sizes.size()) >= x.dim(), ValueError, "[expand] the number of sizes provided (", sizes.size(),
               ") must be greater or equal to the number of dimensions in the tensor (", x.dim(), ")");
   size_t n = sizes.size(), lead = n - size_t(x.dim());
@@ -211,7 +215,7 @@ Tensor expand(const Tensor& x, const Shape& sizes) {
   return make_view(x, sz, st, x.offset());
 }
 
-Tensor squeeze(const Tensor& x, std::optional<Shape> dims) {
+static Tensor squeeze_impl(const Tensor& x, std::optional<Shape> dims) {
   std::vector<bool> drop(x.dim(), false);
   if (!dims) {
     for (int64_t d = 0; d < x.dim(); ++d) drop[d] = x.sizes()[d] == 1;
@@ -228,7 +232,7 @@ Tensor squeeze(const Tensor& x, std::optional<Shape> dims) {
   return make_view(x, sz, st, x.offset());
 }
 
-Tensor unsqueeze(const Tensor& x, int64_t dim) {
+static Tensor unsqueeze_impl(const Tensor& x, int64_t dim) {
   dim = wrap_dim(dim, x.dim() + 1, "unsqueeze");
   Shape sz = x.sizes(), st = x.strides();
   int64_t s = dim < x.dim() ? sz[dim] * st[dim] : 1;
@@ -249,7 +253,7 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   return slice(x, dim, start, start + length, 1);
 }
 
-Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+static Tensor select_impl(const Tensor& x, int64_t dim, int64_t index) {
   EMBER_CHECK(x.dim() > 0, IndexError, "[select] invalid index of a 0-dim tensor: use .item() to read its value");
   dim = wrap_dim(dim, x.dim(), "select");
   int64_t n = x.sizes()[dim];
@@ -263,7 +267,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   return make_view(x, sz, st, off);
 }
 
-Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step) {
+static Tensor slice_impl(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step) {
   dim = wrap_dim(dim, x.dim(), "slice");
   EMBER_CHECK(step > 0, ValueError, "[slice] step must be greater than zero, got ", step,
               "; use .flip(dims) to reverse a tensor");
@@ -280,7 +284,7 @@ Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::op
   return make_view(x, sz, st, off);
 }
 
-Tensor diagonal(const Tensor& x, int64_t offset, int64_t d1, int64_t d2) {
+static Tensor diagonal_impl(const Tensor& x, int64_t offset, int64_t d1, int64_t d2) {
   EMBER_CHECK(x.dim() >= 2, ValueError, "[diagonal] expected a tensor with at least 2 dimensions, got ", x.dim());
   d1 = wrap_dim(d1, x.dim(), "diagonal");
   d2 = wrap_dim(d2, x.dim(), "diagonal");
@@ -316,7 +320,7 @@ std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim) {
               "[split] split_size must be positive, got ", size);
   std::vector<Tensor> r;
   int64_t n = x.sizes()[dim];
-  if (n == 0) return {make_view(x, x.sizes(), x.strides(), x.offset())};
+  if (n == 0) return {view(x, x.sizes())};
   for (int64_t s = 0; s < n; s += size) r.push_back(slice(x, dim, s, std::min(n, s + size), 1));
   return r;
 }
@@ -348,7 +352,7 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   if (size == 0) size = 1;
   if (n == 0) {
     std::vector<Tensor> r;
-    for (int64_t i = 0; i < chunks; ++i) r.push_back(make_view(x, x.sizes(), x.strides(), x.offset()));
+    for (int64_t i = 0; i < chunks; ++i) r.push_back(view(x, x.sizes()));
     return r;
   }
   return split(x, size, dim);
@@ -386,12 +390,117 @@ Tensor view_as_complex(const Tensor& x) {
 }
 
 Tensor real(const Tensor& x) {
-  if (!is_complex(x.dtype())) return make_view(x, x.sizes(), x.strides(), x.offset());
+  if (!is_complex(x.dtype())) return view(x, x.sizes());
   return select(view_as_real(x), -1, 0);
 }
 Tensor imag(const Tensor& x) {
   EMBER_CHECK(is_complex(x.dtype()), TypeError, "[imag] expected a complex tensor, got ", x.dtype());
   return select(view_as_real(x), -1, 1);
+}
+
+// ---- autograd: every view op records a node whose backward maps the gradient back ----------
+
+using namespace autograd;
+
+namespace {
+enum class ViewGrad { Reshape, Permute, Transpose, Expand, Strided };
+
+// Gradient of v = x.as_strided(...) for views that pick a subset (slice, select, diagonal,
+// as_strided): scatter into zeros covering x's own extent.
+Tensor strided_backward(const Tensor& g, const Shape& xs, const Shape& xst, int64_t xoff, const Shape& vs,
+                        const Shape& vst, int64_t voff) {
+  int64_t lo = xoff, hi = xoff;  // x's extent in its storage (strides are non-negative)
+  for (size_t i = 0; i < xs.size(); ++i)
+    if (xs[i] > 0) hi += (xs[i] - 1) * xst[i];
+  Tensor buf = zeros({hi - lo + 1}, g.dtype(), g.device());
+  Tensor gv = as_strided(buf, vs, vst, voff - lo);
+  bool overlap = false;
+  {
+    std::vector<std::pair<int64_t, int64_t>> d;
+    for (size_t i = 0; i < vs.size(); ++i)
+      if (vs[i] > 1) d.emplace_back(vst[i], vs[i]);
+    std::sort(d.begin(), d.end());
+    int64_t need = 1;
+    for (auto& [st, sz] : d) {
+      if (st < need) overlap = true;
+      need = st * sz;
+    }
+  }
+  if (!overlap) {
+    copy_(gv, g);
+  } else {
+    Tensor idx = arange(Scalar(int64_t(0)), Scalar(hi - lo + 1), Scalar(int64_t(1)), ScalarType::Int64, g.device());
+    Tensor vi = reshape(as_strided(idx, vs, vst, voff - lo), {-1});
+    index_put_(buf, {vi}, reshape(g, {-1}), true);
+  }
+  return as_strided(buf, xs, xst, xoff - lo);
+}
+
+template <typename F>
+Tensor record_view(const char* op, const Tensor& x, F compute, ViewGrad kind, Shape aux = {}) {
+  Recorder rec(op, {x});
+  Tensor v = compute();
+  if (!rec) return v;
+  bool is_view = v.storage() == x.storage();
+  if (v.is_same(x)) v = make_view(x, x.sizes(), x.strides(), x.offset());
+  rec.set_outputs({v}, is_view);
+  Shape xs = x.sizes(), xst = x.strides(), vs = v.sizes(), vst = v.strides();
+  int64_t xoff = x.offset(), voff = v.offset();
+  rec.node().fn = [=](FnNode&, variable_list& g) -> variable_list {
+    switch (kind) {
+      case ViewGrad::Reshape: return {reshape(g[0], xs)};
+      case ViewGrad::Permute: {
+        Shape inv(aux.size());
+        for (size_t i = 0; i < aux.size(); ++i) inv[aux[i]] = int64_t(i);
+        return {permute(g[0], inv)};
+      }
+      case ViewGrad::Transpose: return {transpose(g[0], aux[0], aux[1])};
+      case ViewGrad::Expand: return {sum_to(g[0], xs)};
+      case ViewGrad::Strided: return {strided_backward(g[0], xs, xst, xoff, vs, vst, voff)};
+    }
+    return {Tensor()};
+  };
+  return v;
+}
+}  // namespace
+
+Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, std::optional<int64_t> offset) {
+  return record_view("as_strided", x, [&] { return as_strided_impl(x, sizes, strides, offset); }, ViewGrad::Strided);
+}
+Tensor view(const Tensor& x, Shape sizes) {
+  return record_view("view", x, [&] { return view_impl(x, sizes); }, ViewGrad::Reshape);
+}
+Tensor reshape(const Tensor& x, Shape sizes) {
+  return record_view("reshape", x, [&] { return reshape_impl(x, sizes); }, ViewGrad::Reshape);
+}
+Tensor permute(const Tensor& x, const Shape& dims) {
+  Tensor v;
+  Shape d(dims);
+  for (auto& e : d) e = wrap_quiet(e, x.dim());
+  return record_view("permute", x, [&] { return permute_impl(x, dims); }, ViewGrad::Permute, d);
+}
+Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
+  if (x.dim() == 0) return record_view("transpose", x, [&] { return transpose_impl(x, d0, d1); }, ViewGrad::Reshape);
+  Shape aux{wrap_quiet(d0, x.dim()), wrap_quiet(d1, x.dim())};
+  return record_view("transpose", x, [&] { return transpose_impl(x, d0, d1); }, ViewGrad::Transpose, aux);
+}
+Tensor expand(const Tensor& x, const Shape& sizes) {
+  return record_view("expand", x, [&] { return expand_impl(x, sizes); }, ViewGrad::Expand);
+}
+Tensor squeeze(const Tensor& x, std::optional<Shape> dims) {
+  return record_view("squeeze", x, [&] { return squeeze_impl(x, dims); }, ViewGrad::Reshape);
+}
+Tensor unsqueeze(const Tensor& x, int64_t dim) {
+  return record_view("unsqueeze", x, [&] { return unsqueeze_impl(x, dim); }, ViewGrad::Reshape);
+}
+Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  return record_view("select", x, [&] { return select_impl(x, dim, index); }, ViewGrad::Strided);
+}
+Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step) {
+  return record_view("slice", x, [&] { return slice_impl(x, dim, start, stop, step); }, ViewGrad::Strided);
+}
+Tensor diagonal(const Tensor& x, int64_t offset, int64_t d1, int64_t d2) {
+  return record_view("diagonal", x, [&] { return diagonal_impl(x, offset, d1, d2); }, ViewGrad::Strided);
 }
 
 }  // namespace ember

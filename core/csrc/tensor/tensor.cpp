@@ -145,6 +145,8 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
   impl->strides = std::move(strides);
   impl->dtype = base.dtype();
   impl->version = base.impl()->version;
+  impl->is_inference = base.impl()->is_inference;
+  impl->view_base = base.impl()->view_base ? base.impl()->view_base : base.impl_ptr();
   impl->refresh();
   return Tensor(std::move(impl));
 }

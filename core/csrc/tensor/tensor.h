@@ -16,6 +16,9 @@ namespace ember {
 
 using Shape = std::vector<int64_t>;
 
+namespace autograd { struct AutogradMeta; }
+bool inference_mode_enabled();  // autograd/grad_mode.cpp
+
 // Shared by a tensor and all its views; bumped by every in-place write.
 struct VersionCounter {
   std::atomic<uint64_t> version{0};
@@ -29,7 +32,13 @@ struct TensorImpl {
   std::shared_ptr<VersionCounter> version;
   bool wrapped_number = false;  // a Python scalar turned into a 0-d tensor (type promotion)
   bool is_contiguous = true;    // cached, refreshed when sizes/strides change
+  bool is_inference = inference_mode_enabled();  // made under ember.inference_mode
   int64_t numel = 1;
+  // Autograd state (requires_grad, grad, grad_fn, hooks); null for tensors autograd ignores.
+  std::shared_ptr<autograd::AutogradMeta> autograd;
+  // For a view: the tensor that owns the memory (never itself a view). In-place writes
+  // through a view rewrite the base's autograd history.
+  std::shared_ptr<TensorImpl> view_base;
 
   void refresh();  // recompute numel and is_contiguous
 };

@@ -1,0 +1,27 @@
+#include "grad_mode.h"
+
+namespace ember {
+
+namespace {
+thread_local bool t_grad_enabled = true;
+thread_local bool t_inference = false;
+bool g_anomaly = false;  // process-wide, as PyTorch's
+bool g_anomaly_nan = true;
+}  // namespace
+
+// Declared in tensor/tensor.h: new tensors remember whether inference mode made them.
+bool inference_mode_enabled() { return t_inference; }
+
+namespace autograd {
+bool GradMode::is_enabled() { return t_grad_enabled; }
+void GradMode::set_enabled(bool enabled) { t_grad_enabled = enabled; }
+bool InferenceMode::is_enabled() { return t_inference; }
+void InferenceMode::set_enabled(bool enabled) { t_inference = enabled; }
+bool AnomalyMode::is_enabled() { return g_anomaly; }
+bool AnomalyMode::check_nan() { return g_anomaly_nan; }
+void AnomalyMode::set_enabled(bool enabled, bool check_nan) {
+  g_anomaly = enabled;
+  g_anomaly_nan = check_nan;
+}
+}  // namespace autograd
+}  // namespace ember

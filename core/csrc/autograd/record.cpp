@@ -1,0 +1,77 @@
+#include "record.h"
+
+namespace ember {
+namespace autograd {
+
+void Recorder::check_out(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs,
+                         const Tensor& out) {
+  inplace_ = inputs.size() > 0 && inputs.begin()->get().defined() && out.is_same(inputs.begin()->get());
+  if (out.impl()->is_inference && !InferenceMode::is_enabled())
+    throw Error(str("[", op, "] in-place update of an inference tensor outside inference_mode is not allowed: "
+                    "tensors made under ember.inference_mode() are read-only outside it; clone it first"));
+  if (!GradMode::is_enabled()) return;
+  if (!inplace_) {
+    bool any = requires_grad(out);
+    for (const Tensor& t : inputs) any |= t.defined() && requires_grad(t);
+    EMBER_CHECK(!any, Error, "[", op, "] functions with out=... arguments do not support automatic "
+                "differentiation, but one of the arguments requires grad; call it without out=, or under "
+                "ember.no_grad()");
+    return;
+  }
+  auto* m = meta(out);
+  if (m && m->requires_grad && !m->grad_fn)
+    throw Error(str("[", op, "] a leaf tensor that requires grad is being used in an in-place operation; "
+                    "do it under ember.no_grad() (as optimizers do), or on a clone"));
+  if (auto& base = out.impl()->view_base) {
+    Tensor b(base);
+    auto* bm = meta(b);
+    if (bm && bm->requires_grad && !bm->grad_fn && (!m || !m->grad_fn || m->is_view_tracked))
+      throw Error(str("[", op, "] a view of a leaf tensor that requires grad is being used in an in-place "
+                      "operation; do it under ember.no_grad(), or on a clone"));
+  }
+}
+
+void Recorder::start(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs,
+                     const Tensor* out) {
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.impl()->is_inference)
+      throw Error(str("[", op, "] inference tensors cannot be saved for backward: this input was made under "
+                      "ember.inference_mode(); make it outside inference_mode, or clone() it to get a normal "
+                      "tensor"));
+  node_ = std::make_shared<FnNode>(op);
+  node_->next_edges.reserve(inputs.size());
+  node_->input_meta.reserve(inputs.size());
+  for (const Tensor& t : inputs) node_->add_input(t);
+  if (AnomalyMode::is_enabled() && anomaly_stack_fn) node_->anomaly_trace = anomaly_stack_fn();
+  guard_.emplace(false);
+}
+
+void Recorder::set_outputs(std::initializer_list<std::reference_wrapper<const Tensor>> outputs, bool is_view) {
+  std::vector<Tensor> v;
+  for (const Tensor& t : outputs) v.push_back(t);
+  set_outputs(v, is_view);
+}
+
+void Recorder::set_outputs(const std::vector<Tensor>& outputs, bool is_view) {
+  node_->num_outputs = uint32_t(outputs.size());
+  if (inplace_) {
+    rebase_history(outputs[0], node_);
+    return;
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& o = outputs[i];
+    if (!o.defined() || !differentiable_dtype(o.dtype())) continue;
+    set_history(o, node_, uint32_t(i));
+    if (is_view) ensure_meta(o).is_view_tracked = true;
+  }
+}
+
+void check_no_grad(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
+  if (!GradMode::is_enabled()) return;
+  for (const Tensor& t : inputs)
+    EMBER_CHECK(!(t.defined() && requires_grad(t)), NotImplementedError, "[", op,
+                "] the derivative is not implemented: call it under ember.no_grad() or on detached inputs");
+}
+
+}  // namespace autograd
+}  // namespace ember
