@@ -462,13 +462,14 @@ variable_list run_backward(const variable_list& outputs, variable_list grad_outp
     buffers.erase(n);
     grads.resize(n->num_outputs);
     // Tensor hooks, then node pre-hooks.
-    for (auto& [id, h] : n->tensor_pre_hooks.items) {
-      auto& [nr, hook] = h;
-      if (nr < grads.size() && grads[nr].defined()) {
-        Tensor r = hook(grads[nr]);
-        if (r.defined()) grads[nr] = r;
+    for (auto* list : {&n->tensor_pre_hooks, &n->retain_grad_hooks})
+      for (auto& [id, h] : list->items) {
+        auto& [nr, hook] = h;
+        if (nr < grads.size() && grads[nr].defined()) {
+          Tensor r = hook(grads[nr]);
+          if (r.defined()) grads[nr] = r;
+        }
       }
-    }
     if (auto* acc = dynamic_cast<AccumulateGrad*>(n)) {
       if (auto& m = acc->variable->autograd)
         for (auto& [id, hook] : m->hooks.items)

@@ -73,6 +73,7 @@ struct Node : std::enable_shared_from_this<Node> {
   std::string anomaly_trace;  // forward Python stack, recorded under detect_anomaly
 
   HookList<std::pair<uint32_t, TensorHook>> tensor_pre_hooks;  // (output_nr, hook)
+  HookList<std::pair<uint32_t, TensorHook>> retain_grad_hooks;  // run after the tensor hooks
   HookList<NodePreHook> pre_hooks;
   HookList<NodePostHook> post_hooks;
   std::shared_ptr<void> py_metadata;  // the Python-side `metadata` dict (owned by bindings)
@@ -116,9 +117,15 @@ struct FnNode : Node {
   // Saved tensor i, version-checked.
   Tensor get(size_t i) { return saved.at(i).unpack(op, shared_from_this()); }
   size_t save(const Tensor& t) {
+    check_not_inference(t);
     saved.emplace_back(t, false);
     has_saved = true;
     return saved.size() - 1;
+  }
+  void check_not_inference(const Tensor& t) const {
+    EMBER_CHECK(!(t.defined() && t.impl()->is_inference), Error, "[", op, "] inference tensors cannot be saved "
+                "for backward: this input was made under ember.inference_mode(); make it outside "
+                "inference_mode, or clone() it to get a normal tensor");
   }
   size_t save_output(const Tensor& t) {
     saved.emplace_back(t, true, shared_from_this());

@@ -33,11 +33,6 @@ void Recorder::check_out(const char* op, std::initializer_list<std::reference_wr
 
 void Recorder::start(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs,
                      const Tensor* out) {
-  for (const Tensor& t : inputs)
-    if (t.defined() && t.impl()->is_inference)
-      throw Error(str("[", op, "] inference tensors cannot be saved for backward: this input was made under "
-                      "ember.inference_mode(); make it outside inference_mode, or clone() it to get a normal "
-                      "tensor"));
   node_ = std::make_shared<FnNode>(op);
   node_->next_edges.reserve(inputs.size());
   node_->input_meta.reserve(inputs.size());

@@ -347,7 +347,7 @@ void init_autograd(py::module_& m) {
         if (!m.grad_fn || m.retains_grad) return;
         m.retains_grad = true;
         std::weak_ptr<TensorImpl> w = t.impl_ptr();
-        m.grad_fn->tensor_pre_hooks.add({m.output_nr, [w](const Tensor& g) -> Tensor {
+        m.grad_fn->retain_grad_hooks.add({m.output_nr, [w](const Tensor& g) -> Tensor {
           auto impl = w.lock();
           if (!impl) return Tensor();
           Tensor self(impl);

@@ -267,7 +267,9 @@ Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& w, const Tensor* out
   n.save(w);
   n.fn = [](FnNode& n, variable_list& g) {
     Tensor w = n.get(2);
-    return variable_list{n.needs_input_grad(0) ? g[0] * (1.0 - w) : Tensor(),
+    // a Python-number weight stays a double (1 - w of two wrapped numbers would round to float32)
+    Tensor one_minus_w = w.is_wrapped_number() ? sc(1.0 - item(w).to_double()) : 1.0 - w;
+    return variable_list{n.needs_input_grad(0) ? g[0] * one_minus_w : Tensor(),
                          n.needs_input_grad(1) ? g[0] * w : Tensor(),
                          n.needs_input_grad(2) ? g[0] * (n.get(1) - n.get(0)) : Tensor()};
   };

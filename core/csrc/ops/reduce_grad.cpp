@@ -194,8 +194,16 @@ Tensor norm_backward(const Tensor& g, const Tensor& x, const Tensor& r, double p
 Tensor logcumsumexp_backward(const Tensor& g, const Tensor& x, const Tensor& r, int64_t dim) {
   if (x.dim() == 0) return g;
   auto rev_lcse = [dim](const Tensor& t) { return flip(logcumsumexp(flip(t, {dim}), dim), {dim}); };
-  Tensor lp = un(UnaryOp::log, clamp(g, sc(0.0), std::nullopt));
-  Tensor ln = un(UnaryOp::log, clamp(-g, sc(0.0), std::nullopt));
+  // log of the positive and negative parts; the double where keeps second derivatives finite
+  // (the lowest finite value, not -inf, stands for log 0: -inf - -inf would make NaNs)
+  double lowest = g.dtype() == ScalarType::Float64 ? -1.7976931348623157e308
+                  : g.dtype() == ScalarType::Float16 ? -65504.0 : -3.3895313892515355e38;
+  Tensor low = scalar_tensor(Scalar(lowest), g.dtype(), g.device());
+  auto log_part = [&low](const Tensor& v) {
+    Tensor pos = v > 0.0;
+    return where(pos, un(UnaryOp::log, where(pos, v, sc(1.0))), low);
+  };
+  Tensor lp = log_part(g), ln = log_part(-g);
   return un(UnaryOp::exp, rev_lcse(lp - r) + x) - un(UnaryOp::exp, rev_lcse(ln - r) + x);
 }
 

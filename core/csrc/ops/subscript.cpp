@@ -95,8 +95,9 @@ Tensor subscript(const Tensor& x, const std::vector<TensorIndex>& idx) {
 void subscript_assign(const Tensor& x, const std::vector<TensorIndex>& idx, const Tensor& value) {
   Parsed p = parse(x, idx);
   if (!p.has_advanced) {
+    uint64_t v = x.version();
     copy_(p.view, value);
-    x.bump_version();
+    if (x.version() == v) x.bump_version();  // copy_ skips empty and self copies; a write still counts once
     return;
   }
   index_put_(p.view, p.advanced, value, false);

@@ -11,6 +11,14 @@ from .. import _C
 class _Mode:
     """Base: a context manager that is also a decorator (a fresh instance per call)."""
 
+    def __new__(cls, *args, **kwargs):
+        # bare decorator use, `@ember.no_grad` without parentheses, as PyTorch allows
+        if cls in (no_grad, enable_grad) and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])
+        if cls is inference_mode and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -112,7 +120,7 @@ class inference_mode(_Mode):
     """
 
     def __init__(self, mode=True):
-        self.mode = bool(mode)
+        self.mode = bool(mode) if not callable(mode) else True
 
     def _clone(self):
         return inference_mode(self.mode)
@@ -121,7 +129,7 @@ class inference_mode(_Mode):
         self._prev = (_C.is_grad_enabled(), _C.is_inference_mode_enabled())
         if self.mode:
             _C._set_grad_enabled(False)
-            _C._set_inference_mode(True)
+        _C._set_inference_mode(self.mode)
 
     def __exit__(self, *exc):
         _C._set_grad_enabled(self._prev[0])
