@@ -37,7 +37,12 @@ def _np(t):
     return t
 
 
-def _close(e, t, what):
+# torch's trigamma (polygamma(1, x), the derivative of digamma and the second one of lgamma) is
+# accurate to about 5e-10 relative against scipy.special.polygamma; ember's to about 1e-14.
+LOOSE = {"digamma": 2e-9, "lgamma": 2e-9, "lgamma[negative]": 2e-9}
+
+
+def _close(e, t, what, rtol=RTOL):
     """ember's values e against torch's t (NumPy arrays; None is a zero gradient)."""
     if e is None and t is None:
         return
@@ -48,7 +53,7 @@ def _close(e, t, what):
     assert np.shape(e) == np.shape(t), f"{what}: shape {np.shape(e)} (ember) != {np.shape(t)} (torch)"
     finite = np.asarray(t)[np.isfinite(t)]
     scale = max(1.0, float(np.max(np.abs(finite)))) if finite.size else 1.0
-    np.testing.assert_allclose(e, t, rtol=RTOL, atol=1e-12 * scale, equal_nan=True, err_msg=what)
+    np.testing.assert_allclose(e, t, rtol=rtol, atol=1e-12 * scale, equal_nan=True, err_msg=what)
 
 
 def _upstream(spec, outs, tag):
@@ -95,13 +100,14 @@ def test_op_grad_parity(spec, layout):
     assert len(e["values"]) == len(t["values"]), "number of outputs"
     for i, (a, b) in enumerate(zip(e["values"], t["values"])):
         _close(a, b, f"{spec.id}: output {i}")
+    rtol = LOOSE.get(spec.id, RTOL)
     for i, (a, b) in enumerate(zip(e["grads"], t["grads"])):
-        _close(a, b, f"{spec.id}: d/d input {i}")
+        _close(a, b, f"{spec.id}: d/d input {i}", rtol)
     if second:
         n = len(arrays)
         for i, (a, b) in enumerate(zip(e["second"], t["second"])):
             what = f"input {i}" if i < n else f"upstream gradient {i - n}"
-            _close(a, b, f"{spec.id}: second order, d/d {what}")
+            _close(a, b, f"{spec.id}: second order, d/d {what}", rtol)
 
 
 # ---- engine behaviour, written once over the module ---------------------------------------------------------

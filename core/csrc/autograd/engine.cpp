@@ -197,7 +197,8 @@ Edge gradient_edge(const Tensor& t) {
 
 void Node::add_input(const Tensor& t) {
   next_edges.push_back(t.defined() ? gradient_edge(t) : Edge{});
-  input_meta.push_back(t.defined() ? InputMeta{t.sizes(), t.dtype()} : InputMeta{});
+  // the shape is only read for inputs that get a gradient
+  input_meta.push_back(next_edges.back().valid() ? InputMeta{t.sizes(), t.dtype()} : InputMeta{});
 }
 
 // Called by Recorder for an in-place op on `self` with node `node` (edge 0 = self's old history).

@@ -6,6 +6,7 @@
 // that create_graph=True gives higher-order gradients for free. The engine (engine.cpp)
 // runs the nodes in dependency order with the GIL released.
 #pragma once
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -109,6 +110,11 @@ class SavedVariable {
 struct FnNode : Node {
   const char* op;  // forward op name; the node is named e.g. "MulBackward0"
   std::vector<SavedVariable> saved;
+  // Small per-node arguments, so that hot formulas are captureless lambdas (a capturing
+  // std::function allocates): the op's parameters and a code/slot numbers of its choosing.
+  std::array<double, 4> params{};
+  int32_t code = 0, flags = 0;
+  uint16_t slot[4] = {0, 0, 0, 0};
   std::function<variable_list(FnNode& self, variable_list& grads)> fn;
   explicit FnNode(const char* op_name) : op(op_name) {}
   std::string name() const override;

@@ -41,24 +41,30 @@ void Recorder::start(const char* op, std::initializer_list<std::reference_wrappe
   guard_.emplace(false);
 }
 
+namespace {
+template <typename List>
+void give_history(const std::shared_ptr<FnNode>& node, bool inplace, const List& outputs, bool is_view) {
+  node->num_outputs = uint32_t(outputs.size());
+  if (inplace) {
+    rebase_history(*outputs.begin(), node);
+    return;
+  }
+  uint32_t i = 0;
+  for (const Tensor& o : outputs) {
+    uint32_t nr = i++;
+    if (!o.defined() || !differentiable_dtype(o.dtype())) continue;
+    set_history(o, node, nr);
+    if (is_view) ensure_meta(o).is_view_tracked = true;
+  }
+}
+}  // namespace
+
 void Recorder::set_outputs(std::initializer_list<std::reference_wrapper<const Tensor>> outputs, bool is_view) {
-  std::vector<Tensor> v;
-  for (const Tensor& t : outputs) v.push_back(t);
-  set_outputs(v, is_view);
+  give_history(node_, inplace_, outputs, is_view);
 }
 
 void Recorder::set_outputs(const std::vector<Tensor>& outputs, bool is_view) {
-  node_->num_outputs = uint32_t(outputs.size());
-  if (inplace_) {
-    rebase_history(outputs[0], node_);
-    return;
-  }
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const Tensor& o = outputs[i];
-    if (!o.defined() || !differentiable_dtype(o.dtype())) continue;
-    set_history(o, node_, uint32_t(i));
-    if (is_view) ensure_meta(o).is_view_tracked = true;
-  }
+  give_history(node_, inplace_, outputs, is_view);
 }
 
 void check_no_grad(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {

@@ -66,7 +66,7 @@ void init_elementwise(py::module_& m) {
     const OpSpec& spec = unary_specs[i];
     std::string name = spec.name;
     if (name == "clamp" || name == "pow_scalar" || name == "logit" || name == "gelu" || name == "softplus" ||
-        name == "round" || name == "nan_to_num")
+        name == "round" || name == "nan_to_num" || name == "trigamma")
       continue;
     m.def(name.c_str(), [op](const Tensor& x, OptT out) { return run_unary(op, x, {}, out_ptr(out)); },
           py::arg("input"), py::kw_only(), py::arg("out") = py::none());
@@ -85,6 +85,16 @@ void init_elementwise(py::module_& m) {
   m.attr("arccos") = m.attr("acos");
   m.attr("fix") = m.attr("trunc");
   m.attr("special_expit") = m.attr("sigmoid");
+  m.def("polygamma", [](int64_t n, const Tensor& x, OptT out) {
+          EMBER_CHECK(n == 0 || n == 1, NotImplementedError, "[polygamma] only n = 0 (digamma) and n = 1 (trigamma) "
+                      "are implemented, got n = ", n);
+          return run_unary(n == 0 ? UnaryOp::digamma : UnaryOp::trigamma, x, {}, out_ptr(out));
+        }, py::arg("n"), py::arg("input"), py::kw_only(), py::arg("out") = py::none());
+  cls.def("polygamma", [](const Tensor& x, int64_t n) {
+            EMBER_CHECK(n == 0 || n == 1, NotImplementedError, "[polygamma] only n = 0 and n = 1 are implemented, "
+                        "got n = ", n);
+            return run_unary(n == 0 ? UnaryOp::digamma : UnaryOp::trigamma, x, {}, nullptr);
+          }, py::arg("n"));
 
   // ---- parameterised unary ops ----
   auto def_param = [&](const char* name, auto fn, auto... args) {
@@ -157,7 +167,8 @@ void init_elementwise(py::module_& m) {
   for (int i = 0; i < int(BinaryOp::Count); ++i) {
     BinaryOp op = BinaryOp(i);
     std::string name = binary_specs[i].name;
-    if (name == "add" || name == "sub" || name == "div" || name == "div_floor" || name == "div_trunc" || name == "pow")
+    if (name == "add" || name == "sub" || name == "div" || name == "div_floor" || name == "div_trunc" || name == "pow" ||
+        name == "threshold_backward")
       continue;
     m.def(name.c_str(), [op, name](py::handle a, py::handle b, OptT out) {
             return run_binary(op, operand(a, name.c_str(), "input"), operand(b, name.c_str()), {}, out_ptr(out));

@@ -70,7 +70,11 @@ Tensor sized(const char* op, const Shape& size, OptDT dtype, ScalarType def, con
   }
   ScalarType dt = dtype ? *dtype : def;
   Device dev = dev_or_cpu(device);
-  return nogil([&] { return fill(empty(size, dt, dev)); });
+  return nogil([&] {
+    Tensor t = fill(empty(size, dt, dev));
+    t.impl()->version->version.store(0);  // a new tensor starts at version 0, as in PyTorch
+    return t;
+  });
 }
 
 double num_arg(py::handle h, const char* op, const char* name) {

@@ -55,6 +55,7 @@ void fill_(const Tensor& t, const Scalar& v) {
 Tensor full(const Shape& sizes, const Scalar& v, std::optional<ScalarType> dtype, Device device) {
   Tensor t = empty(sizes, dtype ? *dtype : v.natural_dtype(), device);
   fill_(t, v);
+  t.impl()->version->version.store(0);  // a new tensor starts at version 0, as in PyTorch
   return t;
 }
 Tensor zeros(const Shape& sizes, ScalarType dtype, Device device) { return full(sizes, Scalar(int64_t(0)), dtype, device); }
@@ -109,6 +110,7 @@ Tensor eye(int64_t n, int64_t m, ScalarType dtype, Device device) {
   if (k == 0) return t;
   Tensor diag = make_view(t, {k}, {m + 1}, 0);
   fill_(diag, Scalar(int64_t(1)));
+  t.impl()->version->version.store(0);
   return t;
 }
 

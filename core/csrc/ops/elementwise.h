@@ -47,6 +47,8 @@ enum class DtypeRule : int8_t {
   X(erfc, Float, kFloatMask)                                \
   X(erfinv, Float, kFloatMask)                              \
   X(lgamma, Float, kFloatMask)                              \
+  X(digamma, Float, kFloatMask)                             \
+  X(trigamma, Float, kFloatMask)      /* internal: digamma's derivative */ \
   X(sigmoid, Float, kFloatMask | kComplexMask)              \
   X(logit, Float, kFloatMask)         /* p0: eps (<0: none) */ \
   X(silu, Float, kFloatMask)                                \
@@ -108,7 +110,8 @@ enum class DtypeRule : int8_t {
   X(lt, Bool, kAllRealMask)                                 \
   X(le, Bool, kAllRealMask)                                 \
   X(gt, Bool, kAllRealMask)                                 \
-  X(ge, Bool, kAllRealMask)
+  X(ge, Bool, kAllRealMask)                                 \
+  X(threshold_backward, Same, kRealMask)  /* internal: relu's derivative, a where b > 0 */
 
 #define EMBER_ENUM_ENTRY(name, rule, mask) name,
 enum class UnaryOp : int { EMBER_UNARY_OPS(EMBER_ENUM_ENTRY) Count };

@@ -61,6 +61,8 @@ Tensor unary_backward(UnaryOp op, const Params& p, const Tensor& g, const Tensor
     case UnaryOp::erf: return g * un(UnaryOp::exp, -(x * x)) * kTwoOverSqrtPi;
     case UnaryOp::erfc: return g * un(UnaryOp::exp, -(x * x)) * -kTwoOverSqrtPi;
     case UnaryOp::erfinv: return g * un(UnaryOp::exp, r * r) * kSqrtPiOverTwo;
+    case UnaryOp::lgamma: return g * un(UnaryOp::digamma, x);
+    case UnaryOp::digamma: return g * un(UnaryOp::trigamma, x);
     case UnaryOp::sigmoid: return g * r * (1.0 - r);
     case UnaryOp::logit: {
       Tensor d = g / (x * (1.0 - x));
@@ -97,7 +99,7 @@ Tensor unary_backward(UnaryOp op, const Params& p, const Tensor& g, const Tensor
     case UnaryOp::floor: case UnaryOp::ceil: case UnaryOp::trunc: case UnaryOp::round: case UnaryOp::sign:
     case UnaryOp::angle:
       return zeros_like(g);
-    case UnaryOp::relu: return keep(r > 0.0, g);
+    case UnaryOp::relu: return binary(BinaryOp::threshold_backward, g, r);
     case UnaryOp::square: return g * x * 2.0;
     case UnaryOp::clamp: {
       Tensor mask;
@@ -122,6 +124,7 @@ int binary_needs(BinaryOp op) {
   switch (op) {
     case BinaryOp::add: case BinaryOp::sub: case BinaryOp::div_floor: case BinaryOp::div_trunc: return 0;
     case BinaryOp::pow: case BinaryOp::hypot: case BinaryOp::copysign: return 7;
+    case BinaryOp::threshold_backward: return 2;
     default: return 3;
   }
 }
@@ -181,6 +184,9 @@ variable_list binary_backward(BinaryOp op, const Params& p, FnNode& n, const Ten
       if (na) ga = g / (un(UnaryOp::exp, b - a) + 1.0);
       if (nb) gb = g / (un(UnaryOp::exp, a - b) + 1.0);
       break;
+    case BinaryOp::threshold_backward:  // linear in a; b only selects
+      if (na) ga = binary(BinaryOp::threshold_backward, g, b);
+      break;
     case BinaryOp::maximum: case BinaryOp::minimum: {
       Tensor tie = a == b;
       Tensor half = where(tie, g * 0.5, g);
@@ -206,19 +212,22 @@ variable_list binary_backward(BinaryOp op, const Params& p, FnNode& n, const Ten
 Tensor unary(UnaryOp op, const Tensor& x, const Params& p, const Tensor* out) {
   Recorder rec(op == UnaryOp::pow_scalar ? "pow" : unary_name(op), {x}, out);
   if (!rec) return unary_impl(op, x, p, out);
-  if (op == UnaryOp::lgamma)
-    throw NotImplementedError("[lgamma] the derivative is not implemented (it needs digamma)");
+  if (op == UnaryOp::trigamma)
+    throw NotImplementedError("[polygamma] the derivative of trigamma (polygamma(2, x)) is not implemented");
   int needs = unary_needs(op);
   Tensor xs = (needs & kInput) ? (rec.inplace() ? clone(x) : x) : Tensor();
   Tensor r = unary_impl(op, x, p, out);
   rec.set_outputs({r});
   FnNode& n = rec.node();
-  size_t ix = (needs & kInput) ? n.save(xs) : 0;
-  size_t ir = (needs & kResult) ? n.save_output(r) : 0;
-  n.fn = [op, p, needs, ix, ir](FnNode& n, variable_list& g) {
-    Tensor xv = (needs & kInput) ? n.get(ix) : Tensor();
-    Tensor rv = (needs & kResult) ? n.get(ir) : Tensor();
-    return variable_list{unary_backward(op, p, g[0], xv, rv)};
+  n.code = int32_t(op);
+  n.flags = needs;
+  n.params = p;
+  if (needs & kInput) n.slot[0] = uint16_t(n.save(xs));
+  if (needs & kResult) n.slot[1] = uint16_t(n.save_output(r));
+  n.fn = [](FnNode& n, variable_list& g) {  // captureless: no allocation
+    Tensor xv = (n.flags & kInput) ? n.get(n.slot[0]) : Tensor();
+    Tensor rv = (n.flags & kResult) ? n.get(n.slot[1]) : Tensor();
+    return variable_list{unary_backward(UnaryOp(n.code), n.params, g[0], xv, rv)};
   };
   return r;
 }
@@ -227,16 +236,24 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const Params& p, co
   Recorder rec(binary_name(op), {a, b}, out);
   if (!rec) return binary_impl(op, a, b, p, out);
   int needs = binary_needs(op);
+  // keep only what the needed gradients read: x * 2 saves nothing of x (as PyTorch)
+  bool na = rec.node().needs_input_grad(0), nb = rec.node().needs_input_grad(1);
+  if (op == BinaryOp::mul) needs = (nb ? 1 : 0) | (na ? 2 : 0);
+  if (op == BinaryOp::div) needs = (nb ? 1 : 0) | 2;
   Tensor as = (needs & 1) ? (rec.inplace() ? clone(a) : a) : Tensor();
   Tensor r = binary_impl(op, a, b, p, out);
   rec.set_outputs({r});
   FnNode& n = rec.node();
-  size_t ia = (needs & 1) ? n.save(as) : 0;
-  size_t ib = (needs & 2) ? n.save(b) : 0;
-  size_t ir = (needs & 4) ? n.save_output(r) : 0;
-  n.fn = [op, p, needs, ia, ib, ir](FnNode& n, variable_list& g) {
-    return binary_backward(op, p, n, g[0], (needs & 1) ? n.get(ia) : Tensor(), (needs & 2) ? n.get(ib) : Tensor(),
-                           (needs & 4) ? n.get(ir) : Tensor());
+  n.code = int32_t(op);
+  n.flags = needs;
+  n.params = p;
+  if (needs & 1) n.slot[0] = uint16_t(n.save(as));
+  if (needs & 2) n.slot[1] = uint16_t(n.save(b));
+  if (needs & 4) n.slot[2] = uint16_t(n.save_output(r));
+  n.fn = [](FnNode& n, variable_list& g) {  // captureless: no allocation
+    int f = n.flags;
+    return binary_backward(BinaryOp(n.code), n.params, n, g[0], (f & 1) ? n.get(n.slot[0]) : Tensor(),
+                           (f & 2) ? n.get(n.slot[1]) : Tensor(), (f & 4) ? n.get(n.slot[2]) : Tensor());
   };
   return r;
 }

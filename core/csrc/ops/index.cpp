@@ -886,11 +886,11 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor* o
 }
 
 Tensor scatter_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce) {
-  if (!reduce.empty()) autograd::check_no_grad("scatter", {x, src});
   Recorder rec("scatter", {x, src}, &x);
   scatter__impl(x, dim, index, src, reduce);
   if (!rec) return x;
   rec.set_outputs({x});
+  if (!reduce.empty()) return x;  // no derivative: backward raises "[scatter] the derivative is not implemented"
   rec.node().fn = [dim, index](FnNode& n, variable_list& g) {
     return variable_list{n.needs_input_grad(0) ? scatter_value_(clone(g[0]), dim, index, Scalar(0.0), "") : Tensor(),
                          n.needs_input_grad(1) ? gather(g[0], dim, index) : Tensor()};
@@ -899,11 +899,11 @@ Tensor scatter_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor&
 }
 
 Tensor scatter_value_(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& value, const std::string& reduce) {
-  if (!reduce.empty()) autograd::check_no_grad("scatter", {x});
   Recorder rec("scatter", {x}, &x);
   scatter_value__impl(x, dim, index, value, reduce);
   if (!rec) return x;
   rec.set_outputs({x});
+  if (!reduce.empty()) return x;  // no derivative: backward raises
   rec.node().fn = [dim, index](FnNode&, variable_list& g) {
     return variable_list{scatter_value_(clone(g[0]), dim, index, Scalar(0.0), "")};
   };
@@ -923,11 +923,11 @@ Tensor scatter_add_(const Tensor& x, int64_t dim, const Tensor& index, const Ten
 
 Tensor scatter_reduce_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce,
                        bool include_self) {
-  if (reduce != "sum") autograd::check_no_grad("scatter_reduce", {x, src});
   Recorder rec("scatter_reduce", {x, src}, &x);
   scatter_reduce__impl(x, dim, index, src, reduce, include_self);
   if (!rec) return x;
   rec.set_outputs({x});
+  if (reduce != "sum") return x;  // mean/prod/amax/amin: backward raises "the derivative is not implemented"
   rec.node().fn = [dim, index, include_self](FnNode& n, variable_list& g) {
     Tensor gx;
     if (n.needs_input_grad(0))

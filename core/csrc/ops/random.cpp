@@ -212,19 +212,25 @@ Tensor bernoulli_(const Tensor& t, const Tensor* p, double p_scalar, const Gener
   });
 }
 
+// A tensor made by a factory starts at version 0 (its fill is not a user's in-place write).
+static Tensor fresh(Tensor t) {
+  t.impl()->version->version.store(0);
+  return t;
+}
+
 Tensor rand(const Shape& size, ScalarType dtype, const GeneratorPtr& gen, Device device) {
   check_float("rand", dtype);
-  return uniform_(empty(size, dtype, device), 0.0, 1.0, gen);
+  return fresh(uniform_(empty(size, dtype, device), 0.0, 1.0, gen));
 }
 
 Tensor randn(const Shape& size, ScalarType dtype, const GeneratorPtr& gen, Device device) {
   check_float("randn", dtype);
-  return normal_(empty(size, dtype, device), 0.0, 1.0, gen);
+  return fresh(normal_(empty(size, dtype, device), 0.0, 1.0, gen));
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& size, ScalarType dtype, const GeneratorPtr& gen, Device device) {
   EMBER_CHECK(low < high, ValueError, "[randint] expected low < high, got low=", low, ", high=", high);
-  return random_(empty(size, dtype, device), low, high, gen);
+  return fresh(random_(empty(size, dtype, device), low, high, gen));
 }
 
 Tensor randperm(int64_t n, ScalarType dtype, const GeneratorPtr& gen, Device device) {

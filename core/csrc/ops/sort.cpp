@@ -148,7 +148,10 @@ std::tuple<Tensor, Tensor, Tensor> unique_impl(const char* op, const Tensor& x, 
 std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& x, bool sorted, bool return_inverse, bool return_counts,
                                           std::optional<int64_t> dim) {
   (void)sorted;  // always sorted, like PyTorch's CPU implementation
-  return unique_impl("unique", x, true, return_inverse, return_counts, dim);
+  autograd::Recorder rec("unique", {x});
+  auto r = unique_impl("unique", x, true, return_inverse, return_counts, dim);
+  if (rec) rec.set_outputs({std::get<0>(r)});  // no derivative (as PyTorch): backward raises a clear error
+  return r;
 }
 
 std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& x, bool return_inverse, bool return_counts,
