@@ -200,28 +200,40 @@ def case_tiny_mlp(quick):
     return fe, ft, None, None
 
 
-def case_chain_100(quick):
-    _has("autograd")
-    ex, tx = _pair(_rand(1 << 20))
-    ex.requires_grad_()
-    tx.requires_grad_()
+_CHAINS = {
+    # the elementwise ops of a network: scale, shift, sigmoid, relu, exp
+    "mix": lambda y, i: (lambda: y * 1.001, lambda: y + 0.1, lambda: y.sigmoid(), lambda: y.relu(),
+                         lambda: (y * 0.1).exp())[i % 5](),
+    # sin/cos: their kernels are scalar libm calls in ember, SLEEF in torch
+    "sin": lambda y, i: y.sin() if i % 2 else y * 1.001,
+}
 
-    def run(x):
-        y = x
-        for i in range(100):
-            y = y.sin() if i % 2 else y * 1.001
-        y.sum().backward()
-        x.grad = None
-    _probe(lambda: run(ex), "backward")
-    # traffic: forward 100 x (read + write) 4 MB, backward about 3 x that
-    return (lambda: run(ex)), (lambda: run(tx)), None, None
+
+def _chain(kind):
+    def make(quick):
+        _has("autograd")
+        ex, tx = _pair(_rand(1 << 20))
+        ex.requires_grad_()
+        tx.requires_grad_()
+        step = _CHAINS[kind]
+
+        def run(x):
+            y = x
+            for i in range(100):
+                y = step(y, i)
+            y.sum().backward()
+            x.grad = None
+        _probe(lambda: run(ex), "backward")
+        return (lambda: run(ex)), (lambda: run(tx)), None, None
+    return make
 
 
 def cases(quick):
     out = [("add 1 element (per-op overhead)", case_add_1)]
     out.append(("add 1 element, requires_grad (graph recording)", case_add_1_grad))
     out.append(("tiny MLP fwd+bwd (2 x Linear 32, batch 1)", case_tiny_mlp))
-    out.append(("chain of 100 elementwise ops on 1M f32, fwd+bwd", case_chain_100))
+    out.append(("chain of 100 ops (mul, add, sigmoid, relu, exp) on 1M f32, fwd+bwd", _chain("mix")))
+    out.append(("chain of 100 ops (mul, sin) on 1M f32, fwd+bwd", _chain("sin")))
     for op in ("add", "mul"):
         out.append((f"{op} 16M f32", _ew_binary(op)))
     for op in ("exp", "relu"):

@@ -168,7 +168,7 @@ void init_elementwise(py::module_& m) {
     BinaryOp op = BinaryOp(i);
     std::string name = binary_specs[i].name;
     if (name == "add" || name == "sub" || name == "div" || name == "div_floor" || name == "div_trunc" || name == "pow" ||
-        name == "threshold_backward")
+        name == "threshold_backward" || name == "sigmoid_backward" || name == "tanh_backward")
       continue;
     m.def(name.c_str(), [op, name](py::handle a, py::handle b, OptT out) {
             return run_binary(op, operand(a, name.c_str(), "input"), operand(b, name.c_str()), {}, out_ptr(out));

@@ -111,7 +111,9 @@ enum class DtypeRule : int8_t {
   X(le, Bool, kAllRealMask)                                 \
   X(gt, Bool, kAllRealMask)                                 \
   X(ge, Bool, kAllRealMask)                                 \
-  X(threshold_backward, Same, kRealMask)  /* internal: relu's derivative, a where b > 0 */
+  X(threshold_backward, Same, kRealMask)  /* internal: relu's derivative, a where b > 0 */ \
+  X(sigmoid_backward, Same, kFloatMask)   /* internal: a * b * (1 - b), b = sigmoid(x) */ \
+  X(tanh_backward, Same, kFloatMask)      /* internal: a * (1 - b * b), b = tanh(x) */
 
 #define EMBER_ENUM_ENTRY(name, rule, mask) name,
 enum class UnaryOp : int { EMBER_UNARY_OPS(EMBER_ENUM_ENTRY) Count };

@@ -54,7 +54,7 @@ Tensor unary_backward(UnaryOp op, const Params& p, const Tensor& g, const Tensor
     case UnaryOp::atan: return g / (x * x + 1.0);
     case UnaryOp::sinh: return g * un(UnaryOp::cosh, x);
     case UnaryOp::cosh: return g * un(UnaryOp::sinh, x);
-    case UnaryOp::tanh: return g * (1.0 - r * r);
+    case UnaryOp::tanh: return is_complex(g.dtype()) ? g * (1.0 - r * r) : binary(BinaryOp::tanh_backward, g, r);
     case UnaryOp::asinh: return g * un(UnaryOp::rsqrt, x * x + 1.0);
     case UnaryOp::acosh: return g * un(UnaryOp::rsqrt, x * x - 1.0);
     case UnaryOp::atanh: return g / (1.0 - x * x);
@@ -63,7 +63,7 @@ Tensor unary_backward(UnaryOp op, const Params& p, const Tensor& g, const Tensor
     case UnaryOp::erfinv: return g * un(UnaryOp::exp, r * r) * kSqrtPiOverTwo;
     case UnaryOp::lgamma: return g * un(UnaryOp::digamma, x);
     case UnaryOp::digamma: return g * un(UnaryOp::trigamma, x);
-    case UnaryOp::sigmoid: return g * r * (1.0 - r);
+    case UnaryOp::sigmoid: return is_complex(g.dtype()) ? g * r * (1.0 - r) : binary(BinaryOp::sigmoid_backward, g, r);
     case UnaryOp::logit: {
       Tensor d = g / (x * (1.0 - x));
       if (p[0] < 0) return d;
@@ -186,6 +186,14 @@ variable_list binary_backward(BinaryOp op, const Params& p, FnNode& n, const Ten
       break;
     case BinaryOp::threshold_backward:  // linear in a; b only selects
       if (na) ga = binary(BinaryOp::threshold_backward, g, b);
+      break;
+    case BinaryOp::sigmoid_backward:  // a * b * (1 - b)
+      if (na) ga = binary(BinaryOp::sigmoid_backward, g, b);
+      if (nb) gb = g * a * (1.0 - b * 2.0);
+      break;
+    case BinaryOp::tanh_backward:  // a * (1 - b^2)
+      if (na) ga = binary(BinaryOp::tanh_backward, g, b);
+      if (nb) gb = g * a * b * -2.0;
       break;
     case BinaryOp::maximum: case BinaryOp::minimum: {
       Tensor tie = a == b;
