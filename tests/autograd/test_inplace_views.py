@@ -325,3 +325,26 @@ def test_unbind_outputs_inplace_forbidden_or_correct():
     np.testing.assert_allclose(npv(y), [[2.0, 4.0], [3.0, 4.0]])
     (y * const([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
     np.testing.assert_allclose(npv(x.grad), [[2.0, 4.0], [3.0, 4.0]])
+
+
+@pytest.mark.parametrize("refill", [lambda t: t.uniform_(), lambda t: t.normal_(), lambda t: t.exponential_(),
+                                    lambda t: t.bernoulli_(0.5), lambda t: t.random_(0, 3), lambda t: t.fill_(2.0),
+                                    lambda t: t.zero_()])
+def test_refilling_in_place_cuts_the_history(refill):
+    # the old values no longer matter: no gradient may flow back through them
+    x = ember.tensor([1.0, 2.0, 3.0], dtype=ember.float64).requires_grad_()
+    y = x * 2
+    refill(y)
+    z = (y * x).sum()
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), y.detach().numpy())  # only the direct use of x
+    with pytest.raises(RuntimeError, match="leaf"):
+        refill(x)
+
+
+def test_no_derivative_ops_raise_at_backward():
+    x = ember.tensor([3.0, 1.0, 3.0], dtype=ember.float64).requires_grad_()
+    u = ember.unique(x * 1)
+    assert u.requires_grad
+    with pytest.raises(NotImplementedError, match=r"\[unique\] the derivative is not implemented"):
+        u.sum().backward()

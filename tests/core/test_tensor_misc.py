@@ -443,3 +443,15 @@ def test_transposed_copy_is_exact(dtype, shape):
     out2 = ember.zeros(*want.shape, dtype=getattr(ember, dtype))
     out2.transpose(-1, -2).copy_(x)
     np.testing.assert_array_equal(to_np(out2), want)
+
+
+def test_tensor_where_an_int_is_expected_raises_not_crashes():
+    # a multi-element tensor's __index__ raises; iterating a tensor as a sequence of dims used
+    # to keep dangling handles to the temporary rows
+    x = ember.ones(3, 4)
+    with pytest.raises(TypeError):
+        ember.cummax(x, ember.ones(3, 4))
+    with pytest.raises(TypeError):
+        ember.einsum(x)
+    with pytest.raises(TypeError):
+        x.sum(dim=ember.ones(2, 2))

@@ -23,6 +23,14 @@ Tensor operand(py::handle h, const char* op, const char* arg = "other");
 Shape py_shape(py::handle h, const char* op);
 Shape py_shape_args(py::args args, const char* op);
 
+// operator.index(h) as int64; a Python error from __index__ (a multi-element tensor, ...)
+// propagates as that exception instead of a null dereference.
+inline int64_t py_index(py::handle h) {
+  PyObject* r = PyNumber_Index(h.ptr());
+  if (!r) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(r).cast<int64_t>();
+}
+
 // Optional `out=` tensor.
 inline const Tensor* out_ptr(const std::optional<Tensor>& out) { return out ? &*out : nullptr; }
 

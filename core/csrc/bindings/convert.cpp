@@ -55,7 +55,7 @@ Shape py_shape(py::handle h, const char* op) {
               "] expected a sequence of ints for the shape, got ",
               std::string(py::str(py::type::handle_of(h).attr("__name__"))));
   Shape s;
-  for (py::handle e : py::reinterpret_borrow<py::sequence>(h)) {
+  for (py::object e : py::reinterpret_borrow<py::sequence>(h)) {
     if (py::isinstance<Tensor>(e)) {
       s.push_back(item(e.cast<Tensor>()).to_int());
       continue;
@@ -63,7 +63,7 @@ Shape py_shape(py::handle h, const char* op) {
     EMBER_CHECK(PyIndex_Check(e.ptr()) && !PyBool_Check(e.ptr()), TypeError, "[", op,
                 "] expected a sequence of ints for the shape, got an element of type ",
                 std::string(py::str(py::type::handle_of(e).attr("__name__"))));
-    s.push_back(py::reinterpret_steal<py::object>(PyNumber_Index(e.ptr())).cast<int64_t>());
+    s.push_back(py_index(e.ptr()));
   }
   return s;
 }

@@ -58,7 +58,7 @@ Tensor einsum_py(py::args args) {
   if (py::isinstance<py::str>(args[0])) {
     eq = args[0].cast<std::string>();
     if (args.size() == 2 && !py::isinstance<Tensor>(args[1]) && py::isinstance<py::sequence>(args[1])) {
-      for (py::handle h : py::reinterpret_borrow<py::sequence>(args[1])) ops.push_back(h.cast<Tensor>());
+      for (py::object h : py::reinterpret_borrow<py::sequence>(args[1])) ops.push_back(h.cast<Tensor>());
     } else {
       for (size_t i = 1; i < args.size(); ++i) {
         EMBER_CHECK(py::isinstance<Tensor>(args[i]), TypeError, "[einsum] expected Tensor operands, got ",
@@ -71,11 +71,14 @@ Tensor einsum_py(py::args args) {
       std::string s;
       EMBER_CHECK(py::isinstance<py::sequence>(h), TypeError, "[einsum] expected a list of subscripts, got ",
                   std::string(py::str(py::type::handle_of(h).attr("__name__"))));
-      for (py::handle e : py::reinterpret_borrow<py::sequence>(h)) {
+      for (py::object e : py::reinterpret_borrow<py::sequence>(h)) {
         if (e.is(py::ellipsis())) {
           s += "...";
           continue;
         }
+        EMBER_CHECK(PyLong_Check(e.ptr()) && !PyBool_Check(e.ptr()), TypeError,
+                    "[einsum] expected ints (or ...) in the sublist format, got ",
+                    std::string(py::str(py::type::handle_of(e).attr("__name__"))));
         int64_t v = e.cast<int64_t>();
         EMBER_CHECK(v >= 0 && v < 52, ValueError, "[einsum] subscript in the sublist format must be in [0, 52), got ", v);
         s += v < 26 ? char('A' + v) : char('a' + v - 26);

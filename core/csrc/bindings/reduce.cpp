@@ -18,7 +18,7 @@ std::string type_name(py::handle h) { return std::string(py::str(py::type::handl
 int64_t py_int(py::handle h, const char* op, const char* arg) {
   EMBER_CHECK(PyIndex_Check(h.ptr()) && !PyBool_Check(h.ptr()), TypeError, "[", op, "] expected an int for `", arg,
               "`, got ", type_name(h));
-  return py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr())).cast<int64_t>();
+  return py_index(h.ptr());
 }
 
 // dim: None (all dims), an int, or a tuple/list of ints.
@@ -28,7 +28,7 @@ OptDims py_dims(py::handle h, const char* op) {
   EMBER_CHECK((py::isinstance<py::tuple>(h) || py::isinstance<py::list>(h)), TypeError, "[", op,
               "] expected dim to be None, an int or a tuple of ints, got ", type_name(h));
   std::vector<int64_t> d;
-  for (py::handle e : py::reinterpret_borrow<py::sequence>(h)) d.push_back(py_int(e, op, "dim"));
+  for (py::object e : py::reinterpret_borrow<py::sequence>(h)) d.push_back(py_int(e, op, "dim"));
   return d;
 }
 

@@ -20,7 +20,7 @@ std::vector<Tensor> tensor_list(py::handle h, const char* op, const char* arg = 
               TypeError, "[", op, "] expected a sequence of Tensors for `", arg, "`, got ", type_name(h));
   std::vector<Tensor> ts;
   size_t i = 0;
-  for (py::handle e : py::reinterpret_borrow<py::sequence>(h)) {
+  for (py::object e : py::reinterpret_borrow<py::sequence>(h)) {
     EMBER_CHECK(py::isinstance<Tensor>(e), TypeError, "[", op, "] expected a sequence of Tensors for `", arg,
                 "`, got an element of type ", type_name(e), " at position ", i);
     ts.push_back(e.cast<Tensor>());
@@ -338,7 +338,7 @@ void bind_shape_ops(py::module_& m, py::class_<Tensor>& cls) {
     }
     EMBER_CHECK(PyIndex_Check(repeats.ptr()) && !PyBool_Check(repeats.ptr()), TypeError,
                 "[repeat_interleave] expected an int or an integer Tensor for `repeats`, got ", type_name(repeats));
-    int64_t r = py::reinterpret_steal<py::object>(PyNumber_Index(repeats.ptr())).cast<int64_t>();
+    int64_t r = py_index(repeats.ptr());
     return nogil([&] { return repeat_interleave(x, r, dim, output_size); });
   };
   m.def("repeat_interleave", [interleave](const Tensor& x, py::handle repeats, std::optional<int64_t> dim,

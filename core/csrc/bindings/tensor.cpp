@@ -31,7 +31,7 @@ std::vector<TensorIndex> parse_key(py::handle key) {
         if (py::isinstance<Tensor>(v)) return item(v.cast<Tensor>()).to_int();
         EMBER_CHECK(PyIndex_Check(v.ptr()), TypeError, "[index] slice ", what, " must be an integer or None, got ",
                     std::string(py::str(py::type::handle_of(v).attr("__name__"))));
-        return py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr())).cast<int64_t>();
+        return py_index(v.ptr());
       };
       ix.start = get(sl.attr("start"), "start");
       ix.stop = get(sl.attr("stop"), "stop");
@@ -45,7 +45,7 @@ std::vector<TensorIndex> parse_key(py::handle key) {
       ix.t = t;
     } else if (PyIndex_Check(o) && !py::isinstance<py::array>(h)) {  // NumPy integer scalars
       ix.kind = TensorIndex::Int;
-      ix.i = py::reinterpret_steal<py::object>(PyNumber_Index(o)).cast<int64_t>();
+      ix.i = py_index(o);
     } else if ((py::isinstance<py::sequence>(h) && !py::isinstance<py::str>(h) && !py::isinstance<py::bytes>(h)) ||
                py::isinstance<py::array>(h)) {
       ix.kind = TensorIndex::Tensor;

@@ -290,7 +290,7 @@ Tensor dot_impl(const char* op, const Tensor& a, const Tensor& b, const Tensor* 
 
 Tensor dot_nograd(const Tensor& a, const Tensor& b, const Tensor* out) { return dot_impl("dot", a, b, out); }
 
-Tensor vdot(const Tensor& a, const Tensor& b, const Tensor* out) {
+Tensor vdot_impl(const Tensor& a, const Tensor& b, const Tensor* out) {
   if (!is_complex(a.dtype())) return dot_impl("vdot", a, b, out);
   return dot_impl("vdot", unary(UnaryOp::conj, a), b, out);
 }

@@ -12,6 +12,7 @@ Tensor mm_impl(const Tensor& a, const Tensor& b, const Tensor* out);
 Tensor bmm_impl(const Tensor& a, const Tensor& b, const Tensor* out);
 Tensor mv_impl(const Tensor& a, const Tensor& v, const Tensor* out);
 Tensor dot_nograd(const Tensor& a, const Tensor& b, const Tensor* out);
+Tensor vdot_impl(const Tensor& a, const Tensor& b, const Tensor* out);
 Tensor addmm_impl(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha,
                   const Tensor* out);
 Tensor baddbmm_impl(const Tensor& input, const Tensor& b1, const Tensor& b2, const Scalar& beta, const Scalar& alpha,
@@ -115,6 +116,13 @@ Tensor mv(const Tensor& a, const Tensor& v, const Tensor* out) {
 
 Tensor dot(const Tensor& a, const Tensor& b, const Tensor* out) {
   return record2("dot", a, b, out, [&] { return dot_nograd(a, b, out); },
+                 [](FnNode& n, const Tensor& g, const Tensor& a, const Tensor& b) {
+                   return variable_list{n.needs_input_grad(0) ? g * b : Tensor(), n.needs_input_grad(1) ? g * a : Tensor()};
+                 });
+}
+
+Tensor vdot(const Tensor& a, const Tensor& b, const Tensor* out) {  // real inputs: the dot product
+  return record2("vdot", a, b, out, [&] { return vdot_impl(a, b, out); },
                  [](FnNode& n, const Tensor& g, const Tensor& a, const Tensor& b) {
                    return variable_list{n.needs_input_grad(0) ? g * b : Tensor(), n.needs_input_grad(1) ? g * a : Tensor()};
                  });

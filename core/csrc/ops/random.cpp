@@ -1,5 +1,7 @@
 #include "random.h"
 
+#include "../autograd/record.h"
+
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -143,7 +145,7 @@ Tensor as_f64(const Tensor& t) { return contiguous(to_dtype(t, ScalarType::Float
 
 }  // namespace
 
-Tensor uniform_(const Tensor& t, double from, double to, const GeneratorPtr& gen) {
+static Tensor uniform_impl(const Tensor& t, double from, double to, const GeneratorPtr& gen) {
   check_float("uniform_", t.dtype());
   EMBER_CHECK(std::isfinite(from) && std::isfinite(to), ValueError, "[uniform_] expected finite bounds, got from=",
               from, ", to=", to);
@@ -154,7 +156,7 @@ Tensor uniform_(const Tensor& t, double from, double to, const GeneratorPtr& gen
   return fill_random("uniform_", t, [&](const Tensor& c) { uniform_stub(c.device(), c, key, from, to); });
 }
 
-Tensor normal_(const Tensor& t, double mean, double std, const GeneratorPtr& gen) {
+static Tensor normal_impl(const Tensor& t, double mean, double std, const GeneratorPtr& gen) {
   check_float("normal_", t.dtype());
   EMBER_CHECK(std >= 0.0, ValueError, "[normal_] expected std >= 0, got ", std);
   EMBER_CHECK(std::isfinite(mean) && std::isfinite(std), ValueError, "[normal_] expected finite mean and std, got ",
@@ -163,14 +165,14 @@ Tensor normal_(const Tensor& t, double mean, double std, const GeneratorPtr& gen
   return fill_random("normal_", t, [&](const Tensor& c) { normal_stub(c.device(), c, key, mean, std); });
 }
 
-Tensor exponential_(const Tensor& t, double lambd, const GeneratorPtr& gen) {
+static Tensor exponential_impl(const Tensor& t, double lambd, const GeneratorPtr& gen) {
   check_float("exponential_", t.dtype());
   EMBER_CHECK(lambd > 0.0, ValueError, "[exponential_] expected lambd > 0, got ", lambd);
   PhiloxKey key = gen_of(gen).next();
   return fill_random("exponential_", t, [&](const Tensor& c) { exponential_stub(c.device(), c, key, lambd); });
 }
 
-Tensor random_(const Tensor& t, std::optional<int64_t> from_, std::optional<int64_t> to_, const GeneratorPtr& gen) {
+static Tensor random_impl(const Tensor& t, std::optional<int64_t> from_, std::optional<int64_t> to_, const GeneratorPtr& gen) {
   const ScalarType dt = t.dtype();
   EMBER_CHECK(!is_complex(dt), TypeError, "[random_] unsupported dtype: expected a real dtype, got ", dt);
   const int64_t lo = from_ ? *from_ : 0;
@@ -189,7 +191,7 @@ Tensor random_(const Tensor& t, std::optional<int64_t> from_, std::optional<int6
   return fill_random("random_", t, [&](const Tensor& c) { randint_stub(c.device(), c, key, lo, range); });
 }
 
-Tensor bernoulli_(const Tensor& t, const Tensor* p, double p_scalar, const GeneratorPtr& gen) {
+static Tensor bernoulli_impl(const Tensor& t, const Tensor* p, double p_scalar, const GeneratorPtr& gen) {
   EMBER_CHECK(!is_complex(t.dtype()), TypeError, "[bernoulli_] unsupported dtype: expected a real dtype, got ",
               t.dtype());
   Tensor pf;
@@ -307,6 +309,36 @@ Tensor multinomial(const Tensor& probs, int64_t n, bool replacement, const Gener
   if (!out) return res;
   copy_(*out, res);
   return *out;
+}
+
+
+// ---- autograd: refilling a tensor in place cuts its history (no gradient flows back) ------------
+namespace {
+template <typename F>
+Tensor refill(const char* op, const Tensor& t, F run) {
+  autograd::Recorder rec(op, {t}, &t);
+  run();
+  if (rec) {
+    rec.set_outputs({t});
+    rec.node().fn = [](autograd::FnNode&, autograd::variable_list&) { return autograd::variable_list{Tensor()}; };
+  }
+  return t;
+}
+}  // namespace
+Tensor uniform_(const Tensor& t, double from, double to, const GeneratorPtr& gen) {
+  return refill("uniform_", t, [&] { return uniform_impl(t, from, to, gen); });
+}
+Tensor normal_(const Tensor& t, double mean, double std, const GeneratorPtr& gen) {
+  return refill("normal_", t, [&] { return normal_impl(t, mean, std, gen); });
+}
+Tensor exponential_(const Tensor& t, double lambd, const GeneratorPtr& gen) {
+  return refill("exponential_", t, [&] { return exponential_impl(t, lambd, gen); });
+}
+Tensor random_(const Tensor& t, std::optional<int64_t> from_, std::optional<int64_t> to_, const GeneratorPtr& gen) {
+  return refill("random_", t, [&] { return random_impl(t, from_, to_, gen); });
+}
+Tensor bernoulli_(const Tensor& t, const Tensor* p, double p_scalar, const GeneratorPtr& gen) {
+  return refill("bernoulli_", t, [&] { return bernoulli_impl(t, p, p_scalar, gen); });
 }
 
 }  // namespace ember

@@ -156,7 +156,10 @@ std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& x, bool sorted, bool ret
 
 std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& x, bool return_inverse, bool return_counts,
                                                       std::optional<int64_t> dim) {
-  return unique_impl("unique_consecutive", x, false, return_inverse, return_counts, dim);
+  autograd::Recorder rec("unique_consecutive", {x});
+  auto r = unique_impl("unique_consecutive", x, false, return_inverse, return_counts, dim);
+  if (rec) rec.set_outputs({std::get<0>(r)});  // no derivative: backward raises a clear error
+  return r;
 }
 
 // ---- searchsorted / bucketize ---------------------------------------------------------------
