@@ -409,13 +409,14 @@ variable_list run_backward(const variable_list& outputs, variable_list grad_outp
   };
   std::vector<Capture> captures;
   std::unordered_set<Node*> targets;
+  std::vector<std::shared_ptr<Node>> keep_alive(roots);  // nodes compared by address must stay alive
   for (const Tensor& in : inputs) {
     Edge e = gradient_edge(in);
     EMBER_CHECK(e.valid(), Error, "[grad] one of the differentiated tensors does not require grad");
     captures.push_back({e.fn.get(), e.input_nr, Tensor(), is_leaf(in)});
     targets.insert(e.fn.get());
+    keep_alive.push_back(e.fn);  // an unused leaf's accumulator exists only here
   }
-  std::vector<std::shared_ptr<Node>> keep_alive(roots);  // capture targets stay alive through roots
 
   // Dependencies among the nodes that must run (all reachable ones, or those leading to a
   // capture target).
