@@ -813,9 +813,7 @@ static Tensor put__impl(const Tensor& x, const Tensor& index, const Tensor& sour
 
 // ---- autograd: the index ops record their nodes; gradients scatter or gather back ----------
 
-using autograd::FnNode;
-using autograd::Recorder;
-using autograd::variable_list;
+using namespace autograd;
 
 namespace {
 using Indices = std::vector<std::optional<Tensor>>;
@@ -924,16 +922,52 @@ Tensor scatter_add_(const Tensor& x, int64_t dim, const Tensor& index, const Ten
 Tensor scatter_reduce_(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce,
                        bool include_self) {
   Recorder rec("scatter_reduce", {x, src}, &x);
+  const bool extreme = reduce == "amax" || reduce == "amin";
+  Tensor x0 = rec && extreme ? clone(x) : Tensor();  // the values before the in-place reduction
   scatter_reduce__impl(x, dim, index, src, reduce, include_self);
   if (!rec) return x;
   rec.set_outputs({x});
-  if (reduce != "sum") return x;  // mean/prod/amax/amin: backward raises "the derivative is not implemented"
-  rec.node().fn = [dim, index, include_self](FnNode& n, variable_list& g) {
-    Tensor gx;
-    if (n.needs_input_grad(0))
-      gx = include_self ? g[0] : scatter_value_(clone(g[0]), dim, index, Scalar(0.0), "");
-    return variable_list{gx, n.needs_input_grad(1) ? gather(g[0], dim, index) : Tensor()};
-  };
+  // positions that received src elements (they lose self's value when include_self is false)
+  Tensor hit;
+  if (!include_self || reduce == "mean") {
+    Tensor cnt = zeros(x.sizes(), x.dtype(), x.device());
+    scatter_add_(cnt, dim, index, ones(src.sizes(), x.dtype(), x.device()));
+    hit = cnt;
+  }
+  FnNode& n = rec.node();
+  if (reduce == "sum") {
+    n.fn = [dim, index, include_self, hit](FnNode& n, variable_list& g) {
+      Tensor gx;
+      if (n.needs_input_grad(0)) gx = include_self ? g[0] : autograd::zero_where(hit > 0.0, g[0]);
+      return variable_list{gx, n.needs_input_grad(1) ? gather(g[0], dim, index) : Tensor()};
+    };
+  } else if (reduce == "mean") {
+    // each output is the mean of its contributors: N of them (self included or not)
+    Tensor N = include_self ? hit + 1.0 : hit;
+    N = where(N == 0.0, autograd::sc(1.0), N);
+    n.fn = [dim, index, include_self, hit, N](FnNode& n, variable_list& g) {
+      Tensor gn = g[0] / N, gx;
+      if (n.needs_input_grad(0)) gx = include_self ? gn : autograd::zero_where(hit > 0.0, gn);
+      return variable_list{gx, n.needs_input_grad(1) ? gather(gn, dim, index) : Tensor()};
+    };
+  } else if (extreme) {
+    // the gradient is shared evenly by the contributors equal to the result
+    n.slot[0] = uint16_t(n.save(x0));
+    n.slot[1] = uint16_t(n.save(src));
+    n.slot[2] = uint16_t(n.save_output(x));
+    n.fn = [dim, index, include_self, hit](FnNode& n, variable_list& g) {
+      Tensor x0 = n.get(n.slot[0]), s = n.get(n.slot[1]), r = n.get(n.slot[2]);
+      Tensor self_is = x0 == r;
+      if (!include_self) self_is = self_is & !(hit > 0.0);
+      Tensor src_is = s == gather(r, dim, index);
+      Tensor cnt = to_dtype(self_is, g[0].dtype());
+      cnt = scatter_add_(cnt, dim, index, to_dtype(src_is, g[0].dtype()));
+      Tensor share = g[0] / where(cnt == 0.0, autograd::sc(1.0), cnt);
+      return variable_list{n.needs_input_grad(0) ? autograd::keep(self_is, share) : Tensor(),
+                           n.needs_input_grad(1) ? autograd::keep(src_is, gather(share, dim, index)) : Tensor()};
+    };
+  }
+  // prod: no derivative yet; backward raises "[scatter_reduce] the derivative is not implemented"
   return x;
 }
 
