@@ -63,8 +63,48 @@ EMBER_UNARY(log10, std::log10(x))
 EMBER_UNARY(log1p, std::log1p(x))
 EMBER_UNARY(sqrt, std::sqrt(x))
 EMBER_UNARY(rsqrt, T(1) / std::sqrt(x))
-EMBER_UNARY(sin, std::sin(x))
-EMBER_UNARY(cos, std::cos(x))
+// sin/cos: contiguous float32 runs take the vectorised vsincos, 256 elements at a time, and
+// redo the few inputs it does not cover (|x| >= 2^20, inf, nan) with libm; the block's large
+// inputs are read before the output is written, so in-place (out == in) works.
+#define EMBER_SINCOS(name, COS, libm)                                                      \
+  EMBER_PARALLEL_KERNEL(name##_kernel, (, const Params& p), (, p), {                       \
+    if (it.dtypes[0] == ScalarType::Float32 && it.dtypes[1] == ScalarType::Float32) {      \
+      for_each_run(it, begin_, end_, [&](char** ptrs, const int64_t* st, int64_t n) {      \
+        if (st[0] != 4 || st[1] != 4) {                                                    \
+          for (int64_t i = 0; i < n; ++i)                                                  \
+            *reinterpret_cast<float*>(ptrs[0] + i * st[0]) =                               \
+                std::libm(*reinterpret_cast<const float*>(ptrs[1] + i * st[1]));            \
+          return;                                                                          \
+        }                                                                                  \
+        float* o = reinterpret_cast<float*>(ptrs[0]);                                      \
+        const float* x = reinterpret_cast<const float*>(ptrs[1]);                          \
+        for (int64_t b = 0; b < n; b += 256) {                                             \
+          const int64_t m = std::min<int64_t>(256, n - b);                                 \
+          int64_t at[256];                                                                 \
+          float big[256];                                                                  \
+          int nb = 0;                                                                      \
+          for (int64_t i = 0; i < m; ++i)                                                  \
+            if (!(std::fabs(x[b + i]) < 1048576.0f)) {                                     \
+              at[nb] = i;                                                                  \
+              big[nb++] = x[b + i];                                                        \
+            }                                                                              \
+          for (int64_t i = 0; i < m; ++i) o[b + i] = vsincos(x[b + i], COS);               \
+          for (int k = 0; k < nb; ++k) o[b + at[k]] = std::libm(big[k]);                   \
+        }                                                                                  \
+      });                                                                                  \
+      return;                                                                              \
+    }                                                                                      \
+    constexpr OpSpec spec = unary_specs[int(UnaryOp::name)];                               \
+    dispatch<spec.mask>(it.dtypes[1], #name, [&](auto tag) {                               \
+      using S = EMBER_TYPE(tag);                                                           \
+      using O = typename OutType<spec.rule, S>::type;                                      \
+      cpu_kernel<O, S>(it, [&](auto x) { return std::libm(x); }, begin_, end_);            \
+    });                                                                                    \
+  })                                                                                       \
+  EMBER_REGISTER_CPU(unary_stubs[int(UnaryOp::name)], name##_kernel);
+
+EMBER_SINCOS(sin, 0, sin)
+EMBER_SINCOS(cos, 1, cos)
 EMBER_UNARY(tan, std::tan(x))
 EMBER_UNARY(asin, std::asin(x))
 EMBER_UNARY(acos, std::acos(x))

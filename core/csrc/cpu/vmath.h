@@ -39,6 +39,25 @@ inline float vexp(float x) {
 inline double vexp(double x) { return std::exp(x); }
 inline c64 vexp(c64 x) { return std::exp(x); }
 
+// sin (cosine = 0) or cos (cosine = 1) of a float, branch-free so that GCC vectorises it.
+// The reduction runs in double: n = round(x * 2/pi), r = x - n pi/2 with pi/2 in two parts
+// (fdlibm's pio2_1 and pio2_1t: exact products for |x| < 2^20), so r is right to float
+// precision even next to the zeros of sin and cos; then Cephes' float minimax polynomials on
+// |r| <= pi/4 (about 1 ulp) and the quadrant picks +-sin or +-cos. Callers redo |x| >= 2^20,
+// inf and nan with libm.
+inline float vsincos(float x, int cosine) {
+  double xd = x;
+  double n = (xd * 0.63661977236758134308 + 6755399441055744.0) - 6755399441055744.0;  // round to nearest
+  float r = float((xd - n * 1.57079632673412561417) - n * 6.07710050650619224932e-11);
+  int32_t q = int32_t(n) + cosine;  // cos(x) = sin(x + pi/2)
+  float z = r * r;
+  float s = ((-1.9515295891e-4f * z + 8.3321608736e-3f) * z - 1.6666654611e-1f) * z * r + r;
+  float c = ((2.443315711809948e-5f * z - 1.388731625493765e-3f) * z + 4.166664568298827e-2f) * z * z - 0.5f * z + 1.0f;
+  float v = (q & 1) ? c : s;
+  v = (q & 2) ? -v : v;
+  return (cosine == 0 && x == 0.0f) ? x : v;  // sin(-0) = -0
+}
+
 inline float vtanh(float x) { return std::tanh(x); }
 inline double vtanh(double x) { return std::tanh(x); }
 inline c64 vtanh(c64 x) { return std::tanh(x); }
