@@ -91,49 +91,56 @@ struct Geometry {
 };
 Geometry geometry(const Tensor& t) { return {t.sizes(), t.strides(), t.offset()}; }
 
-bool non_overlapping(const Geometry& g) {
+// [first, last] element offsets of a geometry (strides are non-negative); empty: {off, off - 1}.
+std::pair<int64_t, int64_t> extent(const Shape& sizes, const Shape& strides, int64_t offset) {
+  int64_t hi = offset;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == 0) return {offset, offset - 1};
+    hi += (sizes[i] - 1) * strides[i];
+  }
+  return {offset, hi};
+}
+
+bool overlaps_itself(const Shape& sizes, const Shape& strides) {
   std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size)
-  for (size_t i = 0; i < g.sizes.size(); ++i)
-    if (g.sizes[i] > 1) dims.emplace_back(g.strides[i], g.sizes[i]);
+  for (size_t i = 0; i < sizes.size(); ++i)
+    if (sizes[i] > 1) dims.emplace_back(strides[i], sizes[i]);
   std::sort(dims.begin(), dims.end());
   int64_t need = 1;
   for (auto& [st, sz] : dims) {
-    if (st < need) return false;
+    if (st < need) return true;
     need = st * sz;
   }
-  return true;
+  return false;
 }
+}  // namespace
 
-int64_t span_end(const Geometry& g) {
-  int64_t e = g.offset + 1;
-  for (size_t i = 0; i < g.sizes.size(); ++i) {
-    if (g.sizes[i] == 0) return g.offset;
-    e += (g.sizes[i] - 1) * g.strides[i];
-  }
-  return e;
-}
-
-// Gradient of `view = base.as_strided(view geometry)` (both geometries absolute in the
-// storage): scatter g into a zero buffer shaped like the storage, read it back as the base.
-Tensor as_strided_backward(const Tensor& g, const Geometry& base, const Geometry& view) {
-  int64_t n = std::max(span_end(base), span_end(view));
-  Tensor buf = zeros({n}, g.dtype(), g.device());
-  if (non_overlapping(view)) {
-    copy_(as_strided(buf, view.sizes, view.strides, view.offset), g);
+Tensor as_strided_backward(const Tensor& g, const Shape& xs, const Shape& xst, int64_t xoff, const Shape& vs,
+                           const Shape& vst, int64_t voff) {
+  auto [xlo, xhi] = extent(xs, xst, xoff);
+  auto [vlo, vhi] = extent(vs, vst, voff);
+  int64_t lo = std::min(xlo, vlo), hi = std::max(xhi, vhi);
+  Tensor buf = zeros({std::max<int64_t>(hi - lo + 1, 0)}, g.dtype(), g.device());
+  if (!overlaps_itself(vs, vst)) {
+    copy_(as_strided(buf, vs, vst, voff - lo), g);
   } else {
-    Tensor idx = arange(Scalar(int64_t(0)), Scalar(n), Scalar(int64_t(1)), ScalarType::Int64, g.device());
-    Tensor vi = reshape(as_strided(idx, view.sizes, view.strides, view.offset), {-1});
+    Tensor idx = arange(Scalar(int64_t(0)), Scalar(hi - lo + 1), Scalar(int64_t(1)), ScalarType::Int64, g.device());
+    Tensor vi = reshape(as_strided(idx, vs, vst, voff - lo), {-1});
     index_put_(buf, {vi}, reshape(g, {-1}), true);
   }
-  return as_strided(buf, base.sizes, base.strides, base.offset);
+  return as_strided(buf, xs, xst, xoff - lo);
 }
 
+namespace {
 // The node of a view regenerated as base.as_strided(...) after an in-place write.
 std::shared_ptr<Node> make_view_node(const Tensor& base, const Geometry& view) {
   auto n = std::make_shared<FnNode>("as_strided");
   n->add_input(base);
   Geometry bg = geometry(base);
-  n->fn = [bg, view](FnNode&, variable_list& g) { return variable_list{as_strided_backward(g[0], bg, view)}; };
+  n->fn = [bg, view](FnNode&, variable_list& g) {
+    return variable_list{as_strided_backward(g[0], bg.sizes, bg.strides, bg.offset, view.sizes, view.strides,
+                                             view.offset)};
+  };
   return n;
 }
 
@@ -227,7 +234,7 @@ void rebase_history(const Tensor& self, const std::shared_ptr<Node>& node) {
 
 // ---- saved variables ----------------------------------------------------------------------
 
-SavedVariable::SavedVariable(const Tensor& t, bool is_output, const std::shared_ptr<Node>& owner) {
+SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
   if (!t.defined()) return;
   version_ = t.version();
   is_output_ = is_output;
@@ -241,9 +248,7 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output, const std::shared_
 }
 
 Tensor SavedVariable::unpack(const char* op, const std::shared_ptr<Node>& owner) const {
-  EMBER_CHECK(data_.defined(), Error, "[", op, "] trying to backward through the graph a second time (or to read "
-              "saved tensors after they were freed): the saved values are freed when backward() or "
-              "autograd.grad() runs; pass retain_graph=True to the first call if you need to backward twice");
+  if (!data_.defined()) throw_freed_graph(op);
   EMBER_CHECK(data_.version() == version_, Error, "[", op,
               "] a tensor needed for gradient computation was modified by an in-place operation (version ",
               data_.version(), ", expected ", version_, "); clone it before modifying it, or modify a copy");
@@ -251,6 +256,17 @@ Tensor SavedVariable::unpack(const char* op, const std::shared_ptr<Node>& owner)
   Tensor t = alias_detached(data_);
   if (owner) set_history(t, owner, output_nr_);
   return t;
+}
+
+void throw_freed_graph(const std::string& op) {
+  throw Error(str("[", op, "] trying to backward through the graph a second time (or to read saved tensors after "
+                  "they were freed): the saved values are freed when backward() or autograd.grad() runs; pass "
+                  "retain_graph=True to the first call if you need to backward twice"));
+}
+
+void accumulate_into(Tensor& slot, const Tensor& g) {
+  if (!slot.defined()) slot = GradMode::is_enabled() ? g : alias_detached(clone(g));
+  else slot = binary(BinaryOp::add, slot, g, {1.0});
 }
 
 // ---- FnNode, AccumulateGrad ----------------------------------------------------------------
@@ -270,9 +286,7 @@ std::string FnNode::name() const {
 }
 
 variable_list FnNode::apply(variable_list&& grads) {
-  EMBER_CHECK(!released || !has_saved, Error, "[", op, "] trying to backward through the graph a second time "
-              "(or to read saved tensors after they were freed): the saved values are freed when backward() or "
-              "autograd.grad() runs; pass retain_graph=True to the first call if you need to backward twice");
+  if (released && has_saved) throw_freed_graph(op);
   EMBER_CHECK(bool(fn), NotImplementedError, "[", op, "] the derivative is not implemented");
   return fn(*this, grads);
 }
@@ -364,6 +378,12 @@ bool has_nan(const Tensor& g) {
   if (!g.defined() || !is_floating(g.dtype())) return false;
   GradModeGuard ng(false);
   return item(any(unary(UnaryOp::isnan, g), std::nullopt, false)).to<bool>();
+}
+
+// Under detect_anomaly: the Python stack of the forward call that made node n.
+std::string forward_stack(const Node& n) {
+  if (n.anomaly_trace.empty()) return {};
+  return "\n\nThe forward call that created " + n.name() + " (detect_anomaly traceback):\n" + n.anomaly_trace;
 }
 
 struct Order {
@@ -503,19 +523,14 @@ variable_list run_backward(const variable_list& outputs, variable_list grad_outp
       try {
         out = n->apply(std::move(in));
       } catch (Error& e) {
-        if (AnomalyMode::is_enabled() && !n->anomaly_trace.empty())
-          throw Error(std::string(e.what()) + "\n\nThe forward call that created " + n->name() +
-                      " (detect_anomaly traceback):\n" + n->anomaly_trace);
+        if (AnomalyMode::is_enabled() && !n->anomaly_trace.empty()) throw Error(e.what() + forward_stack(*n));
         throw;
       }
       validate(*n, out);
       if (AnomalyMode::is_enabled() && AnomalyMode::check_nan()) {
         for (size_t i = 0; i < out.size(); ++i)
           EMBER_CHECK(!has_nan(out[i]), Error, "[backward] function '", n->name(), "' returned nan values in its ",
-                      i, "th output.",
-                      n->anomaly_trace.empty() ? std::string()
-                                               : "\n\nThe forward call that created " + n->name() +
-                                                     " (detect_anomaly traceback):\n" + n->anomaly_trace);
+                      i, "th output.", forward_stack(*n));
       }
       for (auto& [id, hook] : n->post_hooks.items)
         if (auto r = hook(out, grads)) out = std::move(*r);
@@ -540,11 +555,7 @@ variable_list run_backward(const variable_list& outputs, variable_list grad_outp
   for (size_t i = 0; i < captures.size(); ++i) {
     auto& c = captures[i];
     if (accumulate_grad) {
-      if (!c.leaf && c.grad.defined()) {  // backward(inputs=[non-leaf]) fills its .grad
-        auto& m = ensure_meta(inputs[i]);
-        if (!m.grad.defined()) m.grad = create_graph ? c.grad : alias_detached(clone(c.grad));
-        else m.grad = binary(BinaryOp::add, m.grad, c.grad, {1.0});
-      }
+      if (!c.leaf && c.grad.defined()) accumulate_into(ensure_meta(inputs[i]).grad, c.grad);  // backward(inputs=[non-leaf])
       continue;
     }
     EMBER_CHECK(c.grad.defined() || allow_unused, Error, "[grad] one of the differentiated tensors (input ", i,

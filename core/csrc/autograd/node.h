@@ -77,7 +77,6 @@ struct Node : std::enable_shared_from_this<Node> {
   HookList<std::pair<uint32_t, TensorHook>> retain_grad_hooks;  // run after the tensor hooks
   HookList<NodePreHook> pre_hooks;
   HookList<NodePostHook> post_hooks;
-  std::shared_ptr<void> py_metadata;  // the Python-side `metadata` dict (owned by bindings)
 
   virtual ~Node() = default;
   virtual std::string name() const = 0;
@@ -93,7 +92,7 @@ struct Node : std::enable_shared_from_this<Node> {
 class SavedVariable {
  public:
   SavedVariable() = default;
-  SavedVariable(const Tensor& t, bool is_output, const std::shared_ptr<Node>& owner = nullptr);
+  SavedVariable(const Tensor& t, bool is_output);
   Tensor unpack(const char* op, const std::shared_ptr<Node>& owner = nullptr) const;
   bool defined() const { return data_.defined(); }
   void reset() { data_ = Tensor(); }
@@ -134,7 +133,7 @@ struct FnNode : Node {
                 "inference_mode, or clone() it to get a normal tensor");
   }
   size_t save_output(const Tensor& t) {
-    saved.emplace_back(t, true, shared_from_this());
+    saved.emplace_back(t, true);
     has_saved = true;
     return saved.size() - 1;
   }
@@ -197,6 +196,20 @@ inline int64_t wrap_quiet(int64_t d, int64_t ndim) {
   int64_t n = ndim == 0 ? 1 : ndim;
   return d < 0 ? d + n : d;
 }
+
+// The error of a node run again after its saved tensors were freed.
+[[noreturn]] void throw_freed_graph(const std::string& op);
+
+// Adds g into a gradient slot (.grad): the first gradient is kept as is under create_graph
+// and copied otherwise (it may alias another tensor); later ones are added out of place.
+void accumulate_into(Tensor& slot, const Tensor& g);
+
+// Gradient of v = x.as_strided(vsizes, vstrides, voffset) (offsets absolute in the storage):
+// g scattered into zeros covering both extents (summed where v overlaps itself), read back
+// with x's geometry. Backs every view op that selects (slice, select, diagonal, as_strided)
+// and views regenerated after an in-place write.
+Tensor as_strided_backward(const Tensor& g, const Shape& xsizes, const Shape& xstrides, int64_t xoffset,
+                           const Shape& vsizes, const Shape& vstrides, int64_t voffset);
 
 // Sums g over the dims it was broadcast along so that it has `shape`.
 Tensor sum_to(const Tensor& g, const Shape& shape);

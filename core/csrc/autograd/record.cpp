@@ -3,19 +3,15 @@
 namespace ember {
 namespace autograd {
 
-void Recorder::check_out(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs,
-                         const Tensor& out) {
-  inplace_ = inputs.size() > 0 && inputs.begin()->get().defined() && out.is_same(inputs.begin()->get());
+void Recorder::check_out(const char* op, const Tensor& out, bool inputs_require_grad) {
   if (out.impl()->is_inference && !InferenceMode::is_enabled())
     throw Error(str("[", op, "] in-place update of an inference tensor outside inference_mode is not allowed: "
                     "tensors made under ember.inference_mode() are read-only outside it; clone it first"));
   if (!GradMode::is_enabled()) return;
   if (!inplace_) {
-    bool any = requires_grad(out);
-    for (const Tensor& t : inputs) any |= t.defined() && requires_grad(t);
-    EMBER_CHECK(!any, Error, "[", op, "] functions with out=... arguments do not support automatic "
-                "differentiation, but one of the arguments requires grad; call it without out=, or under "
-                "ember.no_grad()");
+    EMBER_CHECK(!(inputs_require_grad || requires_grad(out)), Error, "[", op, "] functions with out=... arguments "
+                "do not support automatic differentiation, but one of the arguments requires grad; call it "
+                "without out=, or under ember.no_grad()");
     return;
   }
   auto* m = meta(out);
@@ -29,16 +25,6 @@ void Recorder::check_out(const char* op, std::initializer_list<std::reference_wr
       throw Error(str("[", op, "] a view of a leaf tensor that requires grad is being used in an in-place "
                       "operation; do it under ember.no_grad(), or on a clone"));
   }
-}
-
-void Recorder::start(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs,
-                     const Tensor* out) {
-  node_ = std::make_shared<FnNode>(op);
-  node_->next_edges.reserve(inputs.size());
-  node_->input_meta.reserve(inputs.size());
-  for (const Tensor& t : inputs) node_->add_input(t);
-  if (AnomalyMode::is_enabled() && anomaly_stack_fn) node_->anomaly_trace = anomaly_stack_fn();
-  guard_.emplace(false);
 }
 
 namespace {
@@ -59,7 +45,7 @@ void give_history(const std::shared_ptr<FnNode>& node, bool inplace, const List&
 }
 }  // namespace
 
-void Recorder::set_outputs(std::initializer_list<std::reference_wrapper<const Tensor>> outputs, bool is_view) {
+void Recorder::set_outputs(TensorRefs outputs, bool is_view) {
   give_history(node_, inplace_, outputs, is_view);
 }
 
@@ -67,11 +53,9 @@ void Recorder::set_outputs(const std::vector<Tensor>& outputs, bool is_view) {
   give_history(node_, inplace_, outputs, is_view);
 }
 
-void check_no_grad(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
-  if (!GradMode::is_enabled()) return;
-  for (const Tensor& t : inputs)
-    EMBER_CHECK(!(t.defined() && requires_grad(t)), NotImplementedError, "[", op,
-                "] the derivative is not implemented: call it under ember.no_grad() or on detached inputs");
+void check_no_grad(const char* op, TensorRefs inputs) {
+  EMBER_CHECK(!any_requires_grad(inputs), NotImplementedError, "[", op,
+              "] the derivative is not implemented: call it under ember.no_grad() or on detached inputs");
 }
 
 }  // namespace autograd

@@ -22,17 +22,22 @@ namespace autograd {
 
 void rebase_history(const Tensor& self, const std::shared_ptr<Node>& node);
 
+using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
+
+// Whether an op on these inputs records: grad mode is on and one of them requires grad.
+template <typename Range>
+inline bool any_requires_grad(const Range& inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && requires_grad(t)) return true;
+  return false;
+}
+inline bool any_requires_grad(TensorRefs inputs) { return any_requires_grad<TensorRefs>(inputs); }
+
 class Recorder {
  public:
-  Recorder(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs,
-           const Tensor* out = nullptr) {
-    if (out) check_out(op, inputs, *out);
-    if (!GradMode::is_enabled()) return;
-    bool any = false;
-    for (const Tensor& t : inputs) any |= t.defined() && requires_grad(t);
-    if (!any) return;
-    start(op, inputs, out);
-  }
+  Recorder(const char* op, TensorRefs inputs, const Tensor* out = nullptr) { init(op, inputs, out); }
+  Recorder(const char* op, const std::vector<Tensor>& inputs, const Tensor* out = nullptr) { init(op, inputs, out); }
   explicit operator bool() const { return bool(node_); }
   FnNode& node() { return *node_; }
   const std::shared_ptr<FnNode>& node_ptr() const { return node_; }
@@ -40,21 +45,34 @@ class Recorder {
 
   // Gives the outputs their history (the node); integer/bool outputs get none. For an
   // in-place op, outputs is {self}.
-  void set_outputs(std::initializer_list<std::reference_wrapper<const Tensor>> outputs, bool is_view = false);
+  void set_outputs(TensorRefs outputs, bool is_view = false);
   void set_outputs(const std::vector<Tensor>& outputs, bool is_view = false);
 
  private:
-  void check_out(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs,
-                 const Tensor& out);
-  void start(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs,
-             const Tensor* out);
+  template <typename Range>
+  void init(const char* op, const Range& inputs, const Tensor* out) {
+    if (out) {
+      const Tensor* first = inputs.size() > 0 ? &static_cast<const Tensor&>(*inputs.begin()) : nullptr;
+      inplace_ = first && first->defined() && out->is_same(*first);
+      check_out(op, *out, !inplace_ && any_requires_grad(inputs));
+    }
+    if (!any_requires_grad(inputs)) return;
+    node_ = std::make_shared<FnNode>(op);
+    node_->next_edges.reserve(inputs.size());
+    node_->input_meta.reserve(inputs.size());
+    for (const Tensor& t : inputs) node_->add_input(t);
+    if (AnomalyMode::is_enabled() && anomaly_stack_fn) node_->anomaly_trace = anomaly_stack_fn();
+    guard_.emplace(false);
+  }
+  // Rules for an `out=` tensor (in-place when it is input 0): inference tensors, leaves.
+  void check_out(const char* op, const Tensor& out, bool inputs_require_grad);
   std::shared_ptr<FnNode> node_;
   std::optional<GradModeGuard> guard_;
   bool inplace_ = false;
 };
 
 // For ops without a derivative: raises if an input would need one.
-void check_no_grad(const char* op, std::initializer_list<std::reference_wrapper<const Tensor>> inputs);
+void check_no_grad(const char* op, TensorRefs inputs);
 
 }  // namespace autograd
 }  // namespace ember

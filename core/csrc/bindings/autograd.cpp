@@ -99,8 +99,7 @@ struct PyNode : Node {
     released = true;
   }
   variable_list apply(variable_list&& grads) override {
-    EMBER_CHECK(!released || !has_saved, Error, "[", cls_name, "] trying to backward through the graph a second time "
-                "(or to read saved tensors after they were freed); pass retain_graph=True to the first backward");
+    if (released && has_saved) throw_freed_graph(cls_name);
     py::gil_scoped_acquire gil;
     py::tuple args(grads.size() + 1);
     args[0] = ctx->obj;
@@ -203,10 +202,7 @@ py::object function_record(py::object cls, py::object ctx, py::tuple args, py::o
       result.append(o);
       continue;
     }
-    bool is_input = false;
-    for (py::handle a : args)
-      if (a.is(o)) is_input = true;
-    if (is_input || requires_grad(t)) t = make_view(t, t.sizes(), t.strides(), t.offset());  // keep the input's own history
+    if (is_in(o, args) || requires_grad(t)) t = make_view(t, t.sizes(), t.strides(), t.offset());  // keep the input's own history
     set_history(t, node, uint32_t(i));
     result.append(py::cast(t));
   }
@@ -223,11 +219,14 @@ py::object function_record(py::object cls, py::object ctx, py::tuple args, py::o
         is_out = true;
         t = result[i].cast<Tensor>();
       }
-    node->saved.emplace_back(t, is_out, node);
+    node->saved.emplace_back(t, is_out);
   }
   node->has_saved = !node->saved.empty();
   ctx.attr("_saved_handle") = SavedHandle{node};
-  ctx.attr("_node") = py::cast(std::static_pointer_cast<Node>(node));
+  // The node owns ctx: ctx must not hold the outputs (their grad_fn is the node), or the cycle
+  // node -> ctx -> output -> node, which passes through C++, is never collected.
+  for (const char* a : {"_to_save", "_dirty", "_non_diff"})
+    if (py::hasattr(ctx, a)) py::delattr(ctx, a);
   if (single) return result[0];
   return py::tuple(result);
 }
@@ -351,9 +350,7 @@ void init_autograd(py::module_& m) {
           auto impl = w.lock();
           if (!impl) return Tensor();
           Tensor self(impl);
-          auto& mm = ensure_meta(self);
-          if (!mm.grad.defined()) mm.grad = GradMode::is_enabled() ? g : alias_detached(clone(g));
-          else mm.grad = binary(BinaryOp::add, mm.grad, g, {1.0});
+          accumulate_into(ensure_meta(self).grad, g);
           return Tensor();
         }});
       })
@@ -415,7 +412,6 @@ void init_autograd(py::module_& m) {
   m.def("is_anomaly_check_nan_enabled", &AnomalyMode::check_nan);
   m.def("_set_anomaly_enabled", &AnomalyMode::set_enabled, py::arg("mode"), py::arg("check_nan") = true);
   m.def("_function_record", &function_record);
-  m.def("_check_no_grad", [](const char* op, const Tensor& t) { check_no_grad(op, {t}); });
 }
 
 }  // namespace ember

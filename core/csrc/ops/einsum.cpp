@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "../autograd/node.h"
+#include "../autograd/record.h"
 #include "creation.h"
 #include "reduce.h"
 #include "elementwise.h"
@@ -20,12 +20,7 @@ int64_t prod(const Shape& s, size_t b = 0, size_t e = size_t(-1)) {
 }
 
 // Whether autograd records through these (then the products go through recording ops).
-bool recording(std::initializer_list<std::reference_wrapper<const Tensor>> ts) {
-  if (!autograd::GradMode::is_enabled()) return false;
-  for (const Tensor& t : ts)
-    if (autograd::requires_grad(t)) return true;
-  return false;
-}
+bool recording(autograd::TensorRefs ts) { return autograd::any_requires_grad(ts); }
 
 void check_sum_dtype(const char* op, ScalarType t) {
   EMBER_CHECK(t != ScalarType::Bool, TypeError, "[", op,

@@ -768,7 +768,7 @@ Tensor take_along_dim(const Tensor& x, const Tensor& indices, std::optional<int6
   check_device(op, x, indices, "indices");
   check_index_dtype(op, indices, false);
   auto gat = [&](const Tensor& a, int64_t d, const Tensor& i) {
-    return autograd::GradMode::is_enabled() && autograd::requires_grad(a) ? gather(a, d, i) : gather_impl(op, a, d, i);
+    return autograd::any_requires_grad({a}) ? gather(a, d, i) : gather_impl(op, a, d, i);
   };
   if (!dim) return write_out(op, out, gat(reshape(x, {-1}), 0, reshape(indices, {-1})));
   EMBER_CHECK(x.dim() == indices.dim(), ValueError, "[", op,

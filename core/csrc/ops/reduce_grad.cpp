@@ -223,15 +223,29 @@ Tensor record1(const char* op, const Tensor& x, const Tensor* out, Impl impl, Ba
 
 }  // namespace
 
-Tensor sum(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
-  Recorder rec("sum", {x}, out);
-  Tensor r = sum_impl(x, dims, keepdim, dtype, out);
+namespace {
+// sum and mean: the gradient is g spread back over the reduced dims (divided by their size
+// for mean); nothing is saved.
+template <typename Impl>
+Tensor record_spread(const char* op, const Tensor& x, const OptDims& dims, bool keepdim, bool divide,
+                     const Tensor* out, Impl impl) {
+  Recorder rec(op, {x}, out);
+  Tensor r = impl();
   if (!rec) return r;
   rec.set_outputs({r});
   Shape xs = x.sizes();
   auto d = red_dims(xs, dims);
-  rec.node().fn = [xs, d, keepdim](FnNode&, variable_list& g) { return variable_list{unreduce(g[0], xs, d, keepdim)}; };
+  double n = divide ? double(count(xs, d)) : 1.0;
+  rec.node().fn = [xs, d, keepdim, n](FnNode&, variable_list& g) {
+    Tensor ge = unreduce(g[0], xs, d, keepdim);
+    return variable_list{n == 1.0 ? ge : ge / n};
+  };
   return r;
+}
+}  // namespace
+
+Tensor sum(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
+  return record_spread("sum", x, dims, keepdim, false, out, [&] { return sum_impl(x, dims, keepdim, dtype, out); });
 }
 
 Tensor nansum(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
@@ -243,17 +257,7 @@ Tensor nansum(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype,
 }
 
 Tensor mean(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {
-  Recorder rec("mean", {x}, out);
-  Tensor r = mean_impl(x, dims, keepdim, dtype, out);
-  if (!rec) return r;
-  rec.set_outputs({r});
-  Shape xs = x.sizes();
-  auto d = red_dims(xs, dims);
-  double n = double(count(xs, d));
-  rec.node().fn = [xs, d, keepdim, n](FnNode&, variable_list& g) {
-    return variable_list{unreduce(g[0], xs, d, keepdim) / n};
-  };
-  return r;
+  return record_spread("mean", x, dims, keepdim, true, out, [&] { return mean_impl(x, dims, keepdim, dtype, out); });
 }
 
 Tensor nanmean(const Tensor& x, const OptDims& dims, bool keepdim, OptType dtype, const Tensor* out) {

@@ -573,25 +573,11 @@ Tensor remap(const Tensor& x, const Shape& sizes, const DimMaps& maps, const Ten
 }
 
 Tensor cat(const std::vector<Tensor>& ts, int64_t dim, const Tensor* out) {
-  bool any = false;
-  if (autograd::GradMode::is_enabled())
-    for (const Tensor& t : ts) any |= autograd::requires_grad(t);
-  if (!any && !out) return cat_impl(ts, dim, out);
-  if (out) {
-    for (const Tensor& t : ts) autograd::Recorder check("cat", {t}, out);
-    return cat_impl(ts, dim, out);
-  }
-  std::optional<autograd::GradModeGuard> ng;
-  ng.emplace(false);
+  autograd::Recorder rec("cat", ts, out);
   Tensor r = cat_impl(ts, dim, out);
-  ng.reset();
-  // the node: one input per tensor
-  auto node = std::make_shared<autograd::FnNode>("cat");
-  for (const Tensor& t : ts) {
-    EMBER_CHECK(!t.impl()->is_inference, Error, "[cat] inference tensors cannot be saved for backward; clone() it");
-    node->add_input(t);
-  }
-  autograd::set_history(r, node, 0);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  auto node = rec.node_ptr();
   std::vector<Shape> shapes;
   for (const Tensor& t : ts) shapes.push_back(t.sizes());
   int64_t d = wrap_dim(dim, r.dim(), "cat");

@@ -405,37 +405,6 @@ using namespace autograd;
 namespace {
 enum class ViewGrad { Reshape, Permute, Transpose, Expand, Strided };
 
-// Gradient of v = x.as_strided(...) for views that pick a subset (slice, select, diagonal,
-// as_strided): scatter into zeros covering x's own extent.
-Tensor strided_backward(const Tensor& g, const Shape& xs, const Shape& xst, int64_t xoff, const Shape& vs,
-                        const Shape& vst, int64_t voff) {
-  int64_t lo = xoff, hi = xoff;  // x's extent in its storage (strides are non-negative)
-  for (size_t i = 0; i < xs.size(); ++i)
-    if (xs[i] > 0) hi += (xs[i] - 1) * xst[i];
-  Tensor buf = zeros({hi - lo + 1}, g.dtype(), g.device());
-  Tensor gv = as_strided(buf, vs, vst, voff - lo);
-  bool overlap = false;
-  {
-    std::vector<std::pair<int64_t, int64_t>> d;
-    for (size_t i = 0; i < vs.size(); ++i)
-      if (vs[i] > 1) d.emplace_back(vst[i], vs[i]);
-    std::sort(d.begin(), d.end());
-    int64_t need = 1;
-    for (auto& [st, sz] : d) {
-      if (st < need) overlap = true;
-      need = st * sz;
-    }
-  }
-  if (!overlap) {
-    copy_(gv, g);
-  } else {
-    Tensor idx = arange(Scalar(int64_t(0)), Scalar(hi - lo + 1), Scalar(int64_t(1)), ScalarType::Int64, g.device());
-    Tensor vi = reshape(as_strided(idx, vs, vst, voff - lo), {-1});
-    index_put_(buf, {vi}, reshape(g, {-1}), true);
-  }
-  return as_strided(buf, xs, xst, xoff - lo);
-}
-
 template <typename F>
 Tensor record_view(const char* op, const Tensor& x, F compute, ViewGrad kind, Shape aux = {}) {
   Recorder rec(op, {x});
@@ -456,7 +425,7 @@ Tensor record_view(const char* op, const Tensor& x, F compute, ViewGrad kind, Sh
       }
       case ViewGrad::Transpose: return {transpose(g[0], aux[0], aux[1])};
       case ViewGrad::Expand: return {sum_to(g[0], xs)};
-      case ViewGrad::Strided: return {strided_backward(g[0], xs, xst, xoff, vs, vst, voff)};
+      case ViewGrad::Strided: return {as_strided_backward(g[0], xs, xst, xoff, vs, vst, voff)};
     }
     return {Tensor()};
   };
