@@ -76,6 +76,7 @@ inline py::class_<Tensor> tensor_class(py::module_& m) {
 
 void init_types(py::module_& m);
 void init_tensor(py::module_& m);
+void init_nn(py::module_& m);
 void init_creation(py::module_& m);
 void init_elementwise(py::module_& m);
 void init_views(py::module_& m);

@@ -98,4 +98,5 @@ PYBIND11_MODULE(_C, m) {
   init_linalg(m);
   init_random(m);
   init_interop(m);
+  init_nn(m);
 }

@@ -1,5 +1,6 @@
 // The Tensor class: metadata, conversions, subscripts and Python protocols.
 // Ops add their own methods in their family's binding file.
+#include "../autograd/node.h"
 #include "../ops/creation.h"
 #include "../ops/index.h"
 #include "../ops/view.h"
@@ -74,6 +75,9 @@ py::tuple to_tuple(const Shape& s) {
 
 void init_tensor(py::module_& m) {
   py::class_<Tensor> cls(m, "Tensor", "A multi-dimensional array of one dtype on one device.");
+  // Tensor(other): a detached alias of other (same storage and version counter, no history),
+  // what Python subclasses such as nn.Parameter build on.
+  cls.def(py::init([](const Tensor& t) { return autograd::alias_detached(t); }), py::arg("data"));
   cls.def_property_readonly("shape", [](const Tensor& t) { return to_tuple(t.sizes()); })
       .def_property_readonly("dtype", &Tensor::dtype)
       .def_property_readonly("device", &Tensor::device)

@@ -1,0 +1,300 @@
+// CPU kernels of the nn family (ops/nn.h): im2col/col2im for convolutions, window-table
+// pooling, softmax. Front ends hand over contiguous float32/float64 tensors; every kernel
+// splits independent planes or rows over the thread pool.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "../ops/nn.h"
+#include "loop.h"
+#include "vmath.h"
+
+namespace ember {
+namespace {
+
+constexpr uint32_t kNNMask = tbit(ScalarType::Float32) | tbit(ScalarType::Float64);
+
+// Grain in (n, c) planes: about kGrainSize elements of work per task.
+int64_t plane_grain(int64_t work_per_plane) { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, work_per_plane)); }
+
+// ---- im2col / col2im ----------------------------------------------------------------
+// For one (n, c) plane: rows (kd, kh, kw) of col, columns (od, oh, ow).
+template <typename T>
+EMBER_HOT void im2col_plane(const ConvGeom& g, const T* x, T* col) {
+  const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
+  const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
+  for (int64_t kd = 0; kd < g.k[0]; ++kd)
+    for (int64_t kh = 0; kh < g.k[1]; ++kh)
+      for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+        const int64_t w0 = kw * g.dil[2] - g.pad[2];
+        // ow range whose iw = ow * s + w0 lies in [0, IW)
+        const int64_t s2 = g.stride[2];
+        int64_t lo = w0 >= 0 ? 0 : (-w0 + s2 - 1) / s2;
+        int64_t hi = IW - w0 <= 0 ? 0 : (IW - w0 + s2 - 1) / s2;
+        lo = std::min(lo, OW);
+        hi = std::clamp(hi, lo, OW);
+        for (int64_t od = 0; od < OD; ++od) {
+          const int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+          for (int64_t oh = 0; oh < OH; ++oh, col += OW) {
+            const int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+            if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+              std::fill(col, col + OW, T(0));
+              continue;
+            }
+            const T* row = x + (id * IH + ih) * IW + w0;
+            std::fill(col, col + lo, T(0));
+            if (s2 == 1) {
+              std::memcpy(col + lo, row + lo, sizeof(T) * (hi - lo));
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) col[ow] = row[ow * s2];
+            }
+            std::fill(col + hi, col + OW, T(0));
+          }
+        }
+      }
+}
+
+template <typename T>
+EMBER_HOT void col2im_plane(const ConvGeom& g, const T* col, T* x) {
+  const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
+  const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
+  std::fill(x, x + ID * IH * IW, T(0));
+  for (int64_t kd = 0; kd < g.k[0]; ++kd)
+    for (int64_t kh = 0; kh < g.k[1]; ++kh)
+      for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+        const int64_t w0 = kw * g.dil[2] - g.pad[2];
+        const int64_t s2 = g.stride[2];
+        int64_t lo = w0 >= 0 ? 0 : (-w0 + s2 - 1) / s2;
+        int64_t hi = IW - w0 <= 0 ? 0 : (IW - w0 + s2 - 1) / s2;
+        lo = std::min(lo, OW);
+        hi = std::clamp(hi, lo, OW);
+        for (int64_t od = 0; od < OD; ++od) {
+          const int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+          for (int64_t oh = 0; oh < OH; ++oh, col += OW) {
+            const int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+            if (id < 0 || id >= ID || ih < 0 || ih >= IH) continue;
+            T* row = x + (id * IH + ih) * IW + w0;
+            if (s2 == 1) {
+              for (int64_t ow = lo; ow < hi; ++ow) row[ow] += col[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) row[ow * s2] += col[ow];
+            }
+          }
+        }
+      }
+}
+
+void im2col_kernel(const ConvGeom& g, const Tensor& x, const Tensor& col) {
+  dispatch<kNNMask>(x.dtype(), "conv", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const T* xp = x.data<T>();
+    T* cp = col.data<T>();
+    const int64_t lin = g.lin(), ccol = g.kprod() * g.lout();
+    parallel_for(0, g.N * g.C, plane_grain(ccol), [&](int64_t b, int64_t e) {
+      for (int64_t p = b; p < e; ++p) im2col_plane<T>(g, xp + p * lin, cp + p * ccol);
+    });
+  });
+}
+
+void col2im_kernel(const ConvGeom& g, const Tensor& col, const Tensor& x) {
+  dispatch<kNNMask>(x.dtype(), "conv", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    T* xp = x.data<T>();
+    const T* cp = col.data<T>();
+    const int64_t lin = g.lin(), ccol = g.kprod() * g.lout();
+    parallel_for(0, g.N * g.C, plane_grain(ccol), [&](int64_t b, int64_t e) {
+      for (int64_t p = b; p < e; ++p) col2im_plane<T>(g, cp + p * ccol, xp + p * lin);
+    });
+  });
+}
+
+// ---- pooling ------------------------------------------------------------------------
+template <typename T>
+EMBER_HOT void max_pool_plane(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
+  const int64_t IH = g.in[1], IW = g.in[2];
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh)
+      for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t bi = -1;
+        for (int64_t d = g.begin[0][od]; d < g.end[0][od]; d += g.dil[0]) {
+          if (d < 0 || d >= g.in[0]) continue;
+          for (int64_t h = g.begin[1][oh]; h < g.end[1][oh]; h += g.dil[1]) {
+            if (h < 0 || h >= IH) continue;
+            const T* row = x + (d * IH + h) * IW;
+            for (int64_t w = g.begin[2][ow]; w < g.end[2][ow]; w += g.dil[2]) {
+              if (w < 0 || w >= IW) continue;
+              T v = row[w];
+              if (bi < 0 || v > best || std::isnan(v)) {  // nan wins, as in PyTorch
+                best = v;
+                bi = (d * IH + h) * IW + w;
+              }
+            }
+          }
+        }
+        *y++ = best;
+        *idx++ = bi;
+      }
+}
+
+void max_pool_kernel(const PoolGeom& g, const Tensor& x, const Tensor& y, const Tensor& idx) {
+  dispatch<kNNMask>(x.dtype(), "max_pool", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const int64_t lin = g.in[0] * g.in[1] * g.in[2], lout = g.out[0] * g.out[1] * g.out[2];
+    const T* xp = x.data<T>();
+    T* yp = y.data<T>();
+    int64_t* ip = idx.data<int64_t>();
+    parallel_for(0, g.planes, plane_grain(lin + lout), [&](int64_t b, int64_t e) {
+      for (int64_t p = b; p < e; ++p) max_pool_plane<T>(g, xp + p * lin, yp + p * lout, ip + p * lout);
+    });
+  });
+}
+
+// Divisor of each output of an average pool, in output order.
+std::vector<double> avg_divisors(const PoolGeom& g) {
+  std::vector<double> div(size_t(g.out[0] * g.out[1] * g.out[2]));
+  auto size = [&](int dim, int64_t o) {
+    int64_t b = g.begin[dim][o], e = g.end[dim][o];
+    if (g.count_include_pad) return e - b;
+    return std::max<int64_t>(0, std::min(e, g.in[dim]) - std::max<int64_t>(b, 0));
+  };
+  size_t i = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh)
+      for (int64_t ow = 0; ow < g.out[2]; ++ow)
+        div[i++] = g.divisor_override ? double(g.divisor_override) : double(size(0, od) * size(1, oh) * size(2, ow));
+  return div;
+}
+
+// adjoint == false: dst (out) = window means of src (in); true: dst (in) = the transpose.
+template <typename T>
+EMBER_HOT void avg_pool_plane(const PoolGeom& g, const double* div, const T* src, T* dst, bool adjoint) {
+  const int64_t IH = g.in[1], IW = g.in[2];
+  if (adjoint) std::fill(dst, dst + g.in[0] * IH * IW, T(0));
+  size_t i = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh)
+      for (int64_t ow = 0; ow < g.out[2]; ++ow, ++i) {
+        const int64_t d0 = std::max<int64_t>(g.begin[0][od], 0), d1 = std::min(g.end[0][od], g.in[0]);
+        const int64_t h0 = std::max<int64_t>(g.begin[1][oh], 0), h1 = std::min(g.end[1][oh], IH);
+        const int64_t w0 = std::max<int64_t>(g.begin[2][ow], 0), w1 = std::min(g.end[2][ow], IW);
+        if (!adjoint) {
+          double s = 0;
+          for (int64_t d = d0; d < d1; ++d)
+            for (int64_t h = h0; h < h1; ++h) {
+              const T* row = src + (d * IH + h) * IW;
+              for (int64_t w = w0; w < w1; ++w) s += double(row[w]);
+            }
+          dst[i] = T(s / div[i]);
+        } else {
+          const T v = T(double(src[i]) / div[i]);
+          for (int64_t d = d0; d < d1; ++d)
+            for (int64_t h = h0; h < h1; ++h) {
+              T* row = dst + (d * IH + h) * IW;
+              for (int64_t w = w0; w < w1; ++w) row[w] += v;
+            }
+        }
+      }
+}
+
+void avg_pool_kernel(const PoolGeom& g, const Tensor& src, const Tensor& dst, bool adjoint) {
+  std::vector<double> div = avg_divisors(g);
+  dispatch<kNNMask>(src.dtype(), "avg_pool", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const int64_t lin = g.in[0] * g.in[1] * g.in[2], lout = g.out[0] * g.out[1] * g.out[2];
+    const int64_t ls = adjoint ? lout : lin, ld = adjoint ? lin : lout;
+    const T* sp = src.data<T>();
+    T* dp = dst.data<T>();
+    parallel_for(0, g.planes, plane_grain(lin + lout), [&](int64_t b, int64_t e) {
+      for (int64_t p = b; p < e; ++p) avg_pool_plane<T>(g, div.data(), sp + p * ls, dp + p * ld, adjoint);
+    });
+  });
+}
+
+// ---- softmax ------------------------------------------------------------------------
+// One row of n elements with stride `inner`.
+template <typename T>
+EMBER_HOT void softmax_row(const T* x, T* y, int64_t n, int64_t st, bool log) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i * st]);
+  if (std::isinf(m) && m < 0) m = 0;  // an all -inf row: exp(-inf) = 0, sum 0 -> nan as torch
+  double s = 0;
+  if (st == 1) {
+    for (int64_t i = 0; i < n; ++i) {
+      T e = math::vexp(T(x[i] - m));
+      if (!log) y[i] = e;
+      s += double(e);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      T e = math::vexp(T(x[i * st] - m));
+      if (!log) y[i * st] = e;
+      s += double(e);
+    }
+  }
+  if (log) {
+    const T c = T(double(m) + std::log(s));
+    for (int64_t i = 0; i < n; ++i) y[i * st] = x[i * st] - c;
+  } else {
+    const T r = T(1.0 / s);
+    for (int64_t i = 0; i < n; ++i) y[i * st] *= r;
+  }
+}
+
+template <typename T>
+EMBER_HOT void softmax_backward_row(const T* g, const T* y, T* gx, int64_t n, int64_t st, bool log) {
+  double s = 0;
+  if (log) {
+    for (int64_t i = 0; i < n; ++i) s += double(g[i * st]);
+    const T c = T(s);
+    for (int64_t i = 0; i < n; ++i) gx[i * st] = g[i * st] - math::vexp(y[i * st]) * c;
+  } else {
+    for (int64_t i = 0; i < n; ++i) s += double(g[i * st]) * double(y[i * st]);
+    const T c = T(s);
+    for (int64_t i = 0; i < n; ++i) gx[i * st] = y[i * st] * (g[i * st] - c);
+  }
+}
+
+void softmax_kernel(const Tensor& x, const Tensor& y, int64_t outer, int64_t n, int64_t inner, bool log) {
+  dispatch<kNNMask>(x.dtype(), log ? "log_softmax" : "softmax", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const T* xp = x.data<T>();
+    T* yp = y.data<T>();
+    parallel_for(0, outer * inner, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, n * 8)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t r = b; r < e; ++r) {
+                     const int64_t o = r / inner, i = r % inner, off = o * n * inner + i;
+                     softmax_row<T>(xp + off, yp + off, n, inner, log);
+                   }
+                 });
+  });
+}
+
+void softmax_backward_kernel(const Tensor& g, const Tensor& y, const Tensor& gx, int64_t outer, int64_t n,
+                             int64_t inner, bool log) {
+  dispatch<kNNMask>(y.dtype(), log ? "log_softmax_backward" : "softmax_backward", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const T* gp = g.data<T>();
+    const T* yp = y.data<T>();
+    T* op = gx.data<T>();
+    parallel_for(0, outer * inner, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, n * 4)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t r = b; r < e; ++r) {
+                     const int64_t o = r / inner, i = r % inner, off = o * n * inner + i;
+                     softmax_backward_row<T>(gp + off, yp + off, op + off, n, inner, log);
+                   }
+                 });
+  });
+}
+
+}  // namespace
+
+EMBER_REGISTER_CPU(im2col_stub, im2col_kernel);
+EMBER_REGISTER_CPU(col2im_stub, col2im_kernel);
+EMBER_REGISTER_CPU(max_pool_stub, max_pool_kernel);
+EMBER_REGISTER_CPU(avg_pool_stub, avg_pool_kernel);
+EMBER_REGISTER_CPU(softmax_stub, softmax_kernel);
+EMBER_REGISTER_CPU(softmax_backward_stub, softmax_backward_kernel);
+
+}  // namespace ember

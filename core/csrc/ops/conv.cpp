@@ -1,0 +1,196 @@
+// Convolutions as im2col + batched GEMM, with their derivatives (ops/nn.h explains the
+// three closed ops). 16-bit floats compute in float32.
+#include <algorithm>
+
+#include "../autograd/record.h"
+#include "creation.h"
+#include "elementwise.h"
+#include "linalg.h"
+#include "nn.h"
+#include "view.h"
+
+namespace ember {
+
+DispatchStub<Im2colKernel> im2col_stub("conv");
+DispatchStub<Col2imKernel> col2im_stub("conv");
+
+using namespace autograd;
+
+bool ConvGeom::pointwise() const {
+  for (int d = 0; d < 3; ++d)
+    if (k[d] != 1 || stride[d] != 1 || pad[d] != 0 || in[d] != out[d]) return false;
+  return true;
+}
+
+namespace {
+Shape spatial(int64_t a, int64_t b, const int64_t* s, int nsp) {
+  Shape r{a, b};
+  for (int d = 3 - nsp; d < 3; ++d) r.push_back(s[d]);
+  return r;
+}
+}  // namespace
+
+Shape ConvGeom::x_shape() const { return spatial(N, C, in, nsp); }
+Shape ConvGeom::y_shape() const { return spatial(N, Cout, out, nsp); }
+Shape ConvGeom::w_shape() const { return spatial(Cout, C / G, k, nsp); }
+
+namespace {
+
+bool is16(ScalarType t) { return t == ScalarType::Float16 || t == ScalarType::BFloat16; }
+
+// Runs f on float32 copies of 16-bit inputs and casts the result back.
+template <typename F>
+Tensor in_float(const Tensor& a, const Tensor& b, F&& f) {
+  if (!is16(a.dtype())) return f(contiguous(a), contiguous(b));
+  return to_dtype(f(to_dtype(a, ScalarType::Float32), to_dtype(b, ScalarType::Float32)), a.dtype());
+}
+
+void check_operand(const char* op, const char* what, const Tensor& t, const Shape& expected, ScalarType dt) {
+  EMBER_CHECK(t.sizes() == expected, ValueError, "[", op, "] ", what, " has the wrong shape: expected ", expected,
+              ", got ", t.sizes());
+  EMBER_CHECK(t.dtype() == dt, TypeError, "[", op, "] expected ", what, " of dtype ", dt, ", got ", t.dtype());
+  EMBER_CHECK(is_floating(t.dtype()), TypeError, "[", op, "] expected a floating point ", what, ", got ", t.dtype());
+}
+
+// (N, C*kprod, L) columns of x (x itself for a pointwise geometry).
+Tensor columns(const Tensor& x, const ConvGeom& g) {
+  if (g.pointwise()) return view(x, {g.N, g.C, g.lout()});
+  Tensor col = empty({g.N, g.C * g.kprod(), g.lout()}, x.dtype(), x.device());
+  if (col.numel()) im2col_stub(x.device(), g, x, col);
+  return col;
+}
+
+Tensor forward_impl(const Tensor& x0, const Tensor& w0, const ConvGeom& g) {
+  return in_float(x0, w0, [&](const Tensor& x, const Tensor& w) {
+    const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
+    Tensor y = empty(g.y_shape(), x.dtype(), x.device());
+    if (y.numel() == 0) return y;
+    Tensor col = columns(x, g);
+    Tensor yv = view(y, {g.N, g.G, og, L});
+    Tensor wv = expand(view(w, {1, g.G, og, ckg}), {g.N, g.G, og, ckg});
+    gemm_out("conv", yv, wv, view(col, {g.N, g.G, ckg, L}), Scalar(1.0), Scalar(0.0));
+    return y;
+  });
+}
+
+Tensor backward_input_impl(const Tensor& gy0, const Tensor& w0, const ConvGeom& g) {
+  return in_float(gy0, w0, [&](const Tensor& gy, const Tensor& w) {
+    const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
+    if (g.pointwise()) {
+      Tensor gx = empty(g.x_shape(), gy.dtype(), gy.device());
+      if (gx.numel() == 0) return gx;
+      Tensor wt = expand(mT(view(w, {1, g.G, og, ckg})), {g.N, g.G, ckg, og});
+      gemm_out("conv_transpose", view(gx, {g.N, g.G, ckg, L}), wt, view(gy, {g.N, g.G, og, L}), Scalar(1.0),
+               Scalar(0.0));
+      return gx;
+    }
+    Tensor gx = zeros(g.x_shape(), gy.dtype(), gy.device());
+    if (gx.numel() == 0 || L == 0) return gx;
+    Tensor col = empty({g.N, g.G, ckg, L}, gy.dtype(), gy.device());
+    Tensor wt = expand(mT(view(w, {1, g.G, og, ckg})), {g.N, g.G, ckg, og});
+    gemm_out("conv_transpose", col, wt, view(gy, {g.N, g.G, og, L}), Scalar(1.0), Scalar(0.0));
+    col2im_stub(gy.device(), g, col, gx);
+    return gx;
+  });
+}
+
+Tensor backward_weight_impl(const Tensor& x0, const Tensor& gy0, const ConvGeom& g) {
+  return in_float(x0, gy0, [&](const Tensor& x, const Tensor& gy) {
+    const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
+    Tensor gw = zeros(g.w_shape(), x.dtype(), x.device());
+    if (gw.numel() == 0 || g.N == 0 || L == 0) return gw;
+    Tensor col = view(columns(x, g), {g.N, g.G, ckg, L});
+    Tensor gyv = view(gy, {g.N, g.G, og, L});
+    Tensor gwv = view(gw, {g.G, og, ckg});
+    for (int64_t n = 0; n < g.N; ++n)
+      gemm_out("conv", gwv, select(gyv, 0, n), mT(select(col, 0, n)), Scalar(1.0), Scalar(n ? 1.0 : 0.0));
+    return gw;
+  });
+}
+
+}  // namespace
+
+Tensor conv_forward(const Tensor& x, const Tensor& w, const ConvGeom& g) {
+  check_operand("conv", "input", x, g.x_shape(), x.dtype());
+  check_operand("conv", "weight", w, g.w_shape(), x.dtype());
+  Recorder rec("conv", {x, w});
+  Tensor y = forward_impl(x, w, g);
+  if (rec) {
+    rec.set_outputs({y});
+    FnNode& n = rec.node();
+    n.save(n.needs_input_grad(1) ? x : Tensor());
+    n.save(n.needs_input_grad(0) ? w : Tensor());
+    n.fn = [g](FnNode& n, variable_list& gr) {
+      return variable_list{n.needs_input_grad(0) ? conv_backward_input(gr[0], n.get(1), g) : Tensor(),
+                           n.needs_input_grad(1) ? conv_backward_weight(n.get(0), gr[0], g) : Tensor()};
+    };
+  }
+  return y;
+}
+
+Tensor conv_backward_input(const Tensor& gy, const Tensor& w, const ConvGeom& g) {
+  check_operand("conv_transpose", "input", gy, g.y_shape(), gy.dtype());
+  check_operand("conv_transpose", "weight", w, g.w_shape(), gy.dtype());
+  Recorder rec("conv_transpose", {gy, w});
+  Tensor gx = backward_input_impl(gy, w, g);
+  if (rec) {
+    rec.set_outputs({gx});
+    FnNode& n = rec.node();
+    n.save(n.needs_input_grad(1) ? gy : Tensor());
+    n.save(n.needs_input_grad(0) ? w : Tensor());
+    n.fn = [g](FnNode& n, variable_list& gr) {
+      return variable_list{n.needs_input_grad(0) ? conv_forward(gr[0], n.get(1), g) : Tensor(),
+                           n.needs_input_grad(1) ? conv_backward_weight(gr[0], n.get(0), g) : Tensor()};
+    };
+  }
+  return gx;
+}
+
+Tensor conv_backward_weight(const Tensor& x, const Tensor& gy, const ConvGeom& g) {
+  check_operand("conv_weight_grad", "input", x, g.x_shape(), x.dtype());
+  check_operand("conv_weight_grad", "output gradient", gy, g.y_shape(), x.dtype());
+  Recorder rec("conv_weight_grad", {x, gy});
+  Tensor gw = backward_weight_impl(x, gy, g);
+  if (rec) {
+    rec.set_outputs({gw});
+    FnNode& n = rec.node();
+    n.save(n.needs_input_grad(1) ? x : Tensor());
+    n.save(n.needs_input_grad(0) ? gy : Tensor());
+    n.fn = [g](FnNode& n, variable_list& gr) {
+      return variable_list{n.needs_input_grad(0) ? conv_backward_input(n.get(1), gr[0], g) : Tensor(),
+                           n.needs_input_grad(1) ? conv_forward(n.get(0), gr[0], g) : Tensor()};
+    };
+  }
+  return gw;
+}
+
+// ---- im2col / col2im as ops (F.unfold / F.fold) -----------------------------------------
+Tensor im2col(const Tensor& x, const ConvGeom& g) {
+  check_operand("unfold", "input", x, g.x_shape(), x.dtype());
+  Recorder rec("unfold", {x});
+  Tensor xc = is16(x.dtype()) ? to_dtype(x, ScalarType::Float32) : contiguous(x);
+  Tensor col = empty({g.N, g.C * g.kprod(), g.lout()}, xc.dtype(), x.device());
+  if (col.numel()) im2col_stub(x.device(), g, xc, col);
+  if (is16(x.dtype())) col = to_dtype(col, x.dtype());
+  if (rec) {
+    rec.set_outputs({col});
+    rec.node().fn = [g](FnNode&, variable_list& gr) { return variable_list{col2im(gr[0], g)}; };
+  }
+  return col;
+}
+
+Tensor col2im(const Tensor& col, const ConvGeom& g) {
+  check_operand("fold", "input", col, Shape{g.N, g.C * g.kprod(), g.lout()}, col.dtype());
+  Recorder rec("fold", {col});
+  Tensor cc = is16(col.dtype()) ? to_dtype(col, ScalarType::Float32) : contiguous(col);
+  Tensor x = zeros(g.x_shape(), cc.dtype(), col.device());
+  if (x.numel() && cc.numel()) col2im_stub(col.device(), g, cc, x);
+  if (is16(col.dtype())) x = to_dtype(x, col.dtype());
+  if (rec) {
+    rec.set_outputs({x});
+    rec.node().fn = [g](FnNode&, variable_list& gr) { return variable_list{im2col(gr[0], g)}; };
+  }
+  return x;
+}
+
+}  // namespace ember

@@ -1,0 +1,83 @@
+// Neural-network kernels: convolution (im2col + GEMM), pooling, softmax.
+//
+// Convolutions are three closed ops over one geometry (ConvGeom: x is the convolution's
+// input, y its output):
+//   conv_forward(x, w)      y  = A_w x                 (conv1d/2d/3d)
+//   conv_backward_input(gy, w)  gx = A_w^T gy          (conv_transpose1d/2d/3d)
+//   conv_backward_weight(x, gy) gw = d<gy, A_w x>/dw
+// Each one's derivatives are the other two, so every order of derivative works.
+// Pooling uses per-dimension window tables (begin/end of each output's window), which
+// cover fixed windows (stride, padding, dilation, ceil_mode) and adaptive ones alike.
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "../tensor/tensor.h"
+#include "dispatch.h"
+
+namespace ember {
+
+// Spatial dims are stored in the last `nsp` of three slots; the others are 1.
+struct ConvGeom {
+  int nsp = 2;
+  int64_t N = 0, C = 0, Cout = 0, G = 1;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1};
+  int64_t stride[3] = {1, 1, 1}, pad[3] = {0, 0, 0}, dil[3] = {1, 1, 1};
+  int64_t kprod() const { return k[0] * k[1] * k[2]; }
+  int64_t lin() const { return in[0] * in[1] * in[2]; }
+  int64_t lout() const { return out[0] * out[1] * out[2]; }
+  // 1x1 kernel, unit stride, no padding: im2col is the identity.
+  bool pointwise() const;
+  Shape x_shape() const;
+  Shape y_shape() const;
+  Shape w_shape() const;
+};
+
+// col: (N, C * kprod, Lout) contiguous; x: (N, C, *in) contiguous.
+using Im2colKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& col);
+using Col2imKernel = void (*)(const ConvGeom&, const Tensor& col, const Tensor& x);  // x overwritten
+extern DispatchStub<Im2colKernel> im2col_stub;
+extern DispatchStub<Col2imKernel> col2im_stub;
+
+Tensor conv_forward(const Tensor& x, const Tensor& w, const ConvGeom& g);
+Tensor conv_backward_input(const Tensor& gy, const Tensor& w, const ConvGeom& g);
+Tensor conv_backward_weight(const Tensor& x, const Tensor& gy, const ConvGeom& g);
+Tensor im2col(const Tensor& x, const ConvGeom& g);    // (N, C, *in) -> (N, C*kprod, Lout)
+Tensor col2im(const Tensor& col, const ConvGeom& g);  // its adjoint
+
+// ---- pooling ----------------------------------------------------------------------
+struct PoolGeom {
+  int nsp = 2;
+  int64_t planes = 0;                       // N * C
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  int64_t dil[3] = {1, 1, 1};
+  std::vector<int64_t> begin[3], end[3];    // window of output o in dim d: [begin, end) step dil
+  // avg: divide by the window's size clipped to [-pad, in + pad) (count_include_pad), by the
+  // number of in-bounds elements, or by divisor_override.
+  int64_t pad[3] = {0, 0, 0};
+  bool count_include_pad = true;
+  int64_t divisor_override = 0;
+  Shape in_shape, out_shape;                // full shapes (batch and channel dims included)
+};
+
+using MaxPoolKernel = void (*)(const PoolGeom&, const Tensor& x, const Tensor& y, const Tensor& idx);
+using AvgPoolKernel = void (*)(const PoolGeom&, const Tensor& src, const Tensor& dst, bool adjoint);
+extern DispatchStub<MaxPoolKernel> max_pool_stub;
+extern DispatchStub<AvgPoolKernel> avg_pool_stub;
+
+std::vector<Tensor> max_pool(const Tensor& x, const PoolGeom& g);  // {values, indices into each plane}
+Tensor avg_pool(const Tensor& x, const PoolGeom& g);
+Tensor avg_pool_adjoint(const Tensor& gy, const PoolGeom& g);
+
+// ---- softmax ----------------------------------------------------------------------
+// x viewed as (outer, n, inner) contiguous.
+using SoftmaxKernel = void (*)(const Tensor& x, const Tensor& y, int64_t outer, int64_t n, int64_t inner, bool log);
+using SoftmaxBackwardKernel = void (*)(const Tensor& g, const Tensor& y, const Tensor& gx, int64_t outer, int64_t n,
+                                       int64_t inner, bool log);
+extern DispatchStub<SoftmaxKernel> softmax_stub;
+extern DispatchStub<SoftmaxBackwardKernel> softmax_backward_stub;
+
+Tensor softmax(const Tensor& x, int64_t dim, bool log);
+Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t dim, bool log);
+
+}  // namespace ember
