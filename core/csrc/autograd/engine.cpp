@@ -396,6 +396,7 @@ variable_list run_backward(const variable_list& outputs, variable_list grad_outp
                            bool create_graph, const variable_list& inputs, bool allow_unused,
                            bool accumulate_grad) {
   GradModeGuard mode(create_graph);
+  AutocastOff no_autocast;
   // Roots.
   std::unordered_map<Node*, variable_list> buffers;
   std::vector<std::shared_ptr<Node>> roots;

@@ -2,6 +2,7 @@
 // geometries here. ember/nn/_kernels.py wraps these with docstrings and defaults.
 #include <cmath>
 
+#include "../autograd/autocast.h"
 #include "../ops/nn.h"
 #include "../ops/view.h"
 #include "common.h"
@@ -70,6 +71,7 @@ Tensor conv(const Tensor& x, const Tensor& w, int nsp, const Ints& stride, const
   check_rank(op, "weight", w, nsp + 2);
   ConvGeom g = conv_geom(op, nsp, x.sizes(), w.sizes(), stride, padding, dilation, groups);
   set_conv_out(op, g, x.sizes());
+  if (autograd::autocast_needed(nullptr, x, w)) return conv_forward(autograd::autocast(x), autograd::autocast(w), g);
   return conv_forward(x, w, g);
 }
 
@@ -103,6 +105,8 @@ Tensor conv_transpose(const Tensor& x, const Tensor& w, int nsp, const Ints& str
   for (int i = 0; i < nsp; ++i) ws.push_back(w.sizes()[2 + i]);
   ConvGeom g = conv_geom(op, nsp, ys, ws, stride, padding, dilation, groups);
   for (int i = 0; i < nsp; ++i) g.out[3 - nsp + i] = x.sizes()[2 + i];
+  if (autograd::autocast_needed(nullptr, x, w))
+    return conv_backward_input(autograd::autocast(x), autograd::autocast(w), g);
   return conv_backward_input(x, w, g);
 }
 

@@ -1,5 +1,6 @@
 // Matrix products with autograd. Derivatives are products again (so double backward works);
 // the engine sums broadcast batch dims away.
+#include "../autograd/autocast.h"
 #include "../autograd/record.h"
 #include "../autograd/sugar.h"
 #include "linalg.h"
@@ -67,6 +68,7 @@ Tensor record_add(const char* op, const Tensor& input, const Tensor& f1, const T
 }  // namespace
 
 Tensor mm(const Tensor& a, const Tensor& b, const Tensor* out) {
+  if (autocast_needed(out, a, b)) return mm(autocast(a), autocast(b), out);
   return record2("mm", a, b, out, [&] { return mm_impl(a, b, out); },
                  [](FnNode& n, const Tensor& g, const Tensor& a, const Tensor& b) {
                    return variable_list{n.needs_input_grad(0) ? mm(g, mT(b)) : Tensor(),
@@ -75,6 +77,7 @@ Tensor mm(const Tensor& a, const Tensor& b, const Tensor* out) {
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b, const Tensor* out) {
+  if (autocast_needed(out, a, b)) return bmm(autocast(a), autocast(b), out);
   return record2("bmm", a, b, out, [&] { return bmm_impl(a, b, out); },
                  [](FnNode& n, const Tensor& g, const Tensor& a, const Tensor& b) {
                    return variable_list{n.needs_input_grad(0) ? bmm(g, mT(b)) : Tensor(),
@@ -83,6 +86,7 @@ Tensor bmm(const Tensor& a, const Tensor& b, const Tensor* out) {
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b, const Tensor* out) {
+  if (autocast_needed(out, a, b)) return matmul(autocast(a), autocast(b), out);
   Shape as = a.sizes(), bs = b.sizes();
   return record2("matmul", a, b, out, [&] { return matmul_impl(a, b, out); },
                  [as, bs](FnNode& n, const Tensor& g, const Tensor& a, const Tensor& b) {
@@ -130,6 +134,8 @@ Tensor vdot(const Tensor& a, const Tensor& b, const Tensor* out) {  // real inpu
 
 Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha,
              const Tensor* out) {
+  if (autocast_needed(out, input, m1, m2))
+    return addmm(autocast(input), autocast(m1), autocast(m2), beta, alpha, out);
   return record_add("addmm", input, m1, m2, beta, alpha, out, [&] { return addmm_impl(input, m1, m2, beta, alpha, out); },
                     [](FnNode& n, const Tensor& g, const Tensor& m1, const Tensor& m2) {
                       return variable_list{n.needs_input_grad(1) ? mm(g, mT(m2)) : Tensor(),
@@ -139,6 +145,8 @@ Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scal
 
 Tensor baddbmm(const Tensor& input, const Tensor& b1, const Tensor& b2, const Scalar& beta, const Scalar& alpha,
                const Tensor* out) {
+  if (autocast_needed(out, input, b1, b2))
+    return baddbmm(autocast(input), autocast(b1), autocast(b2), beta, alpha, out);
   return record_add("baddbmm", input, b1, b2, beta, alpha, out,
                     [&] { return baddbmm_impl(input, b1, b2, beta, alpha, out); },
                     [](FnNode& n, const Tensor& g, const Tensor& b1, const Tensor& b2) {

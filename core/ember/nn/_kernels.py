@@ -12,6 +12,7 @@ import numbers
 
 import ember
 from ember import _C
+from ember.amp.autocast_mode import _fp32
 
 _nn = _C._nn
 
@@ -52,7 +53,9 @@ def _batched(op, input, nsp):
                      f"got shape {tuple(input.shape)}")
 
 
-def _bias_view(bias, nsp):
+def _bias_view(bias, nsp, like):
+    if bias.dtype != like.dtype and _C._get_autocast()[0]:  # autocast casts the bias too
+        bias = bias.to(like.dtype)
     return bias.view(1, -1, *([1] * nsp))
 
 
@@ -83,7 +86,7 @@ def _conv(op, nsp, input, weight, bias, stride, padding, dilation, groups):
             raise ValueError(f"[{op}] padding must be 'valid', 'same' or ints, got {padding!r}")
     y = _nn.conv(x, weight, nsp, _ints(stride, nsp, "stride", op), _ints(padding, nsp, "padding", op), d, int(groups))
     if bias is not None:
-        y = y + _bias_view(bias, nsp)
+        y = y + _bias_view(bias, nsp, y)
     return y.squeeze(0) if squeeze else y
 
 
@@ -140,7 +143,7 @@ def _conv_t(op, nsp, input, weight, bias, stride, padding, output_padding, group
                            _ints(output_padding, nsp, "output_padding", op), _ints(dilation, nsp, "dilation", op),
                            int(groups))
     if bias is not None:
-        y = y + _bias_view(bias, nsp)
+        y = y + _bias_view(bias, nsp, y)
     return y.squeeze(0) if squeeze else y
 
 
@@ -606,6 +609,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         tensor(1.)
     """
     reduction = _reduction(size_average, reduce, reduction)
+    input, weight = _fp32(input, weight)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"[nll_loss] reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if input.dim() == 1:
@@ -651,6 +655,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         tensor(0.2413)
     """
     reduction = _reduction(size_average, reduce, reduction)
+    input, target, weight = _fp32(input, target, weight)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"[cross_entropy] label_smoothing must be in [0, 1], got {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
