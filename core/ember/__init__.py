@@ -1,7 +1,9 @@
 """ember: tensors, autograd and neural networks over a compiled C++ core.
 
 This package holds the tensor API (``ember.Tensor``, creation, elementwise, reduction,
-indexing, linear algebra and random ops), implemented in ``ember._C``. Domain packages
+indexing, linear algebra and random ops), implemented in ``ember._C``, and the training
+stack over it: ``ember.nn``, ``ember.optim``, ``ember.data``, ``ember.amp`` and
+pickle-free ``ember.save``/``ember.load``. Domain packages
 (``ember.vision``, ``ember.audio``, ``ember.text``) and the weight hub (``ember.hub``) live
 beside it and build on it; nothing here imports them.
 
@@ -43,6 +45,9 @@ from . import cuda  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402,F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .serialization import load, save  # noqa: E402,F401
+from . import amp, data, nn, optim  # noqa: E402,F401
 
 
 def _accepts_requires_grad(fn):

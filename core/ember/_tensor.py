@@ -310,10 +310,33 @@ def _data(self):
 
 
 def _set_data(self, value):
-    if not isinstance(value, Tensor) or tuple(value.shape) != tuple(self.shape) or value.dtype != self.dtype:
-        raise ValueError("[data] ember can only assign .data from a tensor of the same shape and dtype; "
-                         "use `with ember.no_grad(): x.copy_(value)`")
-    self.detach().copy_(value)
+    """``x.data = v``: x now uses v's memory, shape and dtype (as PyTorch), keeping its identity
+    and autograd state."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"[data] expected a Tensor, got {type(value).__name__}")
+    self._set_data(value)
 
 
 Tensor.data = property(_data, _set_data)
+
+
+def _deepcopy(self, memo):
+    """A deep copy: a new leaf with copied values and the same requires_grad (leaves only, as PyTorch)."""
+    if id(self) in memo:
+        return memo[id(self)]
+    if not self.is_leaf:
+        raise RuntimeError("[deepcopy] only tensors created explicitly by the user (graph leaves) support "
+                           "deepcopy; call .detach() first")
+    new = self.detach().clone()
+    if type(self) is not Tensor:  # a subclass (nn.Parameter, ...): same class, aliasing the copy
+        new = type(self).__new__(type(self))
+        Tensor.__init__(new, self.detach().clone())
+        new.__dict__.update(__import__("copy").deepcopy(self.__dict__, memo))
+    new.requires_grad_(self.requires_grad)
+    if self.grad is not None:
+        new.grad = self.grad.clone()
+    memo[id(self)] = new
+    return new
+
+
+Tensor.__deepcopy__ = _deepcopy

@@ -328,6 +328,21 @@ void init_autograd(py::module_& m) {
                     ", expected ", t.device());
         ensure_meta(t).grad = gt;
       })
+      .def("_set_data", [](const Tensor& t, const Tensor& v) {
+        // PyTorch's `x.data = v`: x takes v's memory, shape and dtype, keeping its own identity,
+        // autograd state and version counter (what Module.to(dtype) relies on).
+        EMBER_CHECK(v.device() == t.device(), ValueError, "[data] cannot assign a tensor on ", v.device(),
+                    " to the data of a tensor on ", t.device());
+        EMBER_CHECK(!t.impl()->view_base, Error, "[data] cannot assign .data of a view");
+        TensorImpl& d = *t.impl();
+        const TensorImpl& s = *v.impl();
+        d.storage = s.storage;
+        d.offset = s.offset;
+        d.sizes = s.sizes;
+        d.strides = s.strides;
+        d.dtype = s.dtype;
+        d.refresh();
+      }, py::arg("value"))
       .def("detach", [](const Tensor& t) { return alias_detached(t); },
            "A tensor sharing this one's memory, outside the graph (requires_grad False).")
       .def("detach_", inplace([](const Tensor& t) {
