@@ -223,6 +223,38 @@ void gemm_one(int64_t m, int64_t n, int64_t k, const std::complex<double>& alpha
   loop_gemm_rows<T>(0, m, n, k, alpha_z, a, b, beta_z, c);
 }
 
+// One matrix on ember's thread pool: C split into row (or column) blocks, one serial BLAS
+// call per thread. OpenBLAS's own threads stay off (parallel.cpp): two pools on the same
+// cores make each one spin while the other waits for a core, which cost milliseconds per
+// switch between a GEMM and an elementwise op.
+constexpr int64_t kSplitGemm = int64_t(1) << 18;  // multiply-adds below which one thread does it
+
+template <typename T>
+void gemm_split(int64_t m, int64_t n, int64_t k, const std::complex<double>& alpha, const Mat& a, const Mat& b,
+                const std::complex<double>& beta, const Mat& c) {
+  const int nt = get_num_threads();
+  if (nt == 1 || in_parallel_region() || m * n * k < kSplitGemm || (m < 32 && n < 32)) {
+    gemm_one<T>(m, n, k, alpha, a, b, beta, c);
+    return;
+  }
+  const int64_t isz = int64_t(sizeof(T));
+  const bool rows = m >= n;
+  const int64_t len = rows ? m : n;
+  const int64_t block = std::max<int64_t>(16, ((len + nt - 1) / nt + 15) / 16 * 16);
+  parallel_for(0, (len + block - 1) / block, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t s = t * block, e = std::min(len, s + block);
+      if (rows) {
+        Mat as{a.p + s * a.rs * isz, a.rs, a.cs}, cs{c.p + s * c.rs * isz, c.rs, c.cs};
+        gemm_one<T>(e - s, n, k, alpha, as, b, beta, cs);
+      } else {
+        Mat bs{b.p + s * b.cs * isz, b.rs, b.cs}, cs{c.p + s * c.cs * isz, c.rs, c.cs};
+        gemm_one<T>(m, e - s, k, alpha, a, bs, beta, cs);
+      }
+    }
+  });
+}
+
 // 16-bit floats: convert the matrices to float32, multiply with sgemm, convert back.
 template <typename T>
 void gemm_one_half(int64_t m, int64_t n, int64_t k, const std::complex<double>& alpha, const Mat& a, const Mat& b,
@@ -240,7 +272,7 @@ void gemm_one_half(int64_t m, int64_t n, int64_t k, const std::complex<double>& 
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) fc[i * n + j] = float(at<T>(c, i, j));
   Mat A{reinterpret_cast<char*>(fa), k, 1}, B{reinterpret_cast<char*>(fb), n, 1}, C{reinterpret_cast<char*>(fc), n, 1};
-  gemm_one<float>(m, n, k, alpha, A, B, beta, C);
+  gemm_split<float>(m, n, k, alpha, A, B, beta, C);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) at<T>(c, i, j) = T(fc[i * n + j]);
 }
@@ -260,8 +292,8 @@ inline void batch_offsets(const GemmArgs& g, int64_t lin, int64_t isz, int64_t& 
   oc *= isz;
 }
 
-// Matrices of at most this many multiply-adds run one per thread with serial BLAS when
-// there are enough of them; larger ones use the threaded BLAS one at a time.
+// Matrices of at most this many multiply-adds run one per thread when there are enough of
+// them; larger ones are split across the threads one at a time (gemm_split).
 constexpr int64_t kSmallGemm = int64_t(1) << 22;
 
 EMBER_HOT void gemm_kernel(const GemmArgs& g) {
@@ -328,7 +360,7 @@ EMBER_HOT void gemm_kernel(const GemmArgs& g) {
         for (int64_t i = 0; i < nb; ++i) {
           Mat a, b, c;
           mats(i, a, b, c);
-          gemm_one<T>(m, n, k, g.alpha, a, b, g.beta, c);
+          gemm_split<T>(m, n, k, g.alpha, a, b, g.beta, c);
         }
       }
     }

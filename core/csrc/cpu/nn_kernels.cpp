@@ -19,9 +19,9 @@ constexpr uint32_t kNNMask = tbit(ScalarType::Float32) | tbit(ScalarType::Float6
 int64_t plane_grain(int64_t work_per_plane) { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, work_per_plane)); }
 
 // ---- im2col / col2im ----------------------------------------------------------------
-// For one (n, c) plane: rows (kd, kh, kw) of col, columns (od, oh, ow).
+// For one (n, c) plane: rows (kd, kh, kw) of col, `row_stride` apart, columns (od, oh, ow).
 template <typename T>
-EMBER_HOT void im2col_plane(const ConvGeom& g, const T* x, T* col) {
+EMBER_HOT void im2col_plane(const ConvGeom& g, const T* x, T* col, int64_t row_stride) {
   const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
   const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
   for (int64_t kd = 0; kd < g.k[0]; ++kd)
@@ -34,6 +34,7 @@ EMBER_HOT void im2col_plane(const ConvGeom& g, const T* x, T* col) {
         int64_t hi = IW - w0 <= 0 ? 0 : (IW - w0 + s2 - 1) / s2;
         lo = std::min(lo, OW);
         hi = std::clamp(hi, lo, OW);
+        T* row_start = col;
         for (int64_t od = 0; od < OD; ++od) {
           const int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
           for (int64_t oh = 0; oh < OH; ++oh, col += OW) {
@@ -52,6 +53,7 @@ EMBER_HOT void im2col_plane(const ConvGeom& g, const T* x, T* col) {
             std::fill(col + hi, col + OW, T(0));
           }
         }
+        col = row_start + row_stride;
       }
 }
 
@@ -85,14 +87,21 @@ EMBER_HOT void col2im_plane(const ConvGeom& g, const T* col, T* x) {
       }
 }
 
-void im2col_kernel(const ConvGeom& g, const Tensor& x, const Tensor& col) {
+void im2col_kernel(const ConvGeom& g, const Tensor& x, const Tensor& col, bool batch_inner) {
   dispatch<kNNMask>(x.dtype(), "conv", [&](auto tag) {
     using T = EMBER_TYPE(tag);
     const T* xp = x.data<T>();
     T* cp = col.data<T>();
-    const int64_t lin = g.lin(), ccol = g.kprod() * g.lout();
+    const int64_t lin = g.lin(), L = g.lout(), kp = g.kprod(), ccol = kp * L;
     parallel_for(0, g.N * g.C, plane_grain(ccol), [&](int64_t b, int64_t e) {
-      for (int64_t p = b; p < e; ++p) im2col_plane<T>(g, xp + p * lin, cp + p * ccol);
+      for (int64_t p = b; p < e; ++p) {
+        if (batch_inner) {  // col (C * kprod, N, L)
+          const int64_t n = p / g.C, c = p % g.C;
+          im2col_plane<T>(g, xp + p * lin, cp + (c * kp * g.N + n) * L, g.N * L);
+        } else {            // col (N, C * kprod, L)
+          im2col_plane<T>(g, xp + p * lin, cp + p * ccol, L);
+        }
+      }
     });
   });
 }

@@ -49,7 +49,8 @@ void set_num_threads(int n) {
   EMBER_CHECK(n >= 1, ValueError, "[set_num_threads] expected a positive number of threads, got ", n);
   if (g_forked_child) n = 1;
   g_num_threads = n;
-  scipy_openblas_set_num_threads(n);
+  // BLAS runs serial inside ember's own pool (cpu/linalg_kernels.cpp splits big GEMMs).
+  scipy_openblas_set_num_threads(1);
 }
 
 bool in_parallel_region() { return t_in_region > 0 || g_forked_child.load(std::memory_order_relaxed); }
@@ -84,6 +85,8 @@ void parallel_run(int64_t begin, int64_t end, int64_t grain, void (*fn)(void*, i
 
 // The wheel's OpenBLAS has no per-thread setting, so the guard narrows the BLAS pool to one
 // thread for the duration of a parallel region that calls BLAS (create it outside the region).
+// set_num_threads keeps that pool at one thread anyway; the guard also covers callers that
+// raised it through OpenBLAS directly.
 BlasSerialGuard::BlasSerialGuard() {
   prev = scipy_openblas_get_num_threads();
   if (prev != 1) scipy_openblas_set_num_threads(1);

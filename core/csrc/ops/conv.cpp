@@ -56,7 +56,7 @@ void check_operand(const char* op, const char* what, const Tensor& t, const Shap
 Tensor columns(const Tensor& x, const ConvGeom& g) {
   if (g.pointwise()) return view(x, {g.N, g.C, g.lout()});
   Tensor col = empty({g.N, g.C * g.kprod(), g.lout()}, x.dtype(), x.device());
-  if (col.numel()) im2col_stub(x.device(), g, x, col);
+  if (col.numel()) im2col_stub(x.device(), g, x, col, false);
   return col;
 }
 
@@ -99,11 +99,18 @@ Tensor backward_weight_impl(const Tensor& x0, const Tensor& gy0, const ConvGeom&
     const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
     Tensor gw = zeros(g.w_shape(), x.dtype(), x.device());
     if (gw.numel() == 0 || g.N == 0 || L == 0) return gw;
-    Tensor col = view(columns(x, g), {g.N, g.G, ckg, L});
-    Tensor gyv = view(gy, {g.N, g.G, og, L});
-    Tensor gwv = view(gw, {g.G, og, ckg});
-    for (int64_t n = 0; n < g.N; ++n)
-      gemm_out("conv", gwv, select(gyv, 0, n), mT(select(col, 0, n)), Scalar(1.0), Scalar(n ? 1.0 : 0.0));
+    // One GEMM per group over the whole batch: gw (G, og, ckg) = gy (G, og, N*L) @ col^T,
+    // with the columns laid out (G, ckg, N*L).
+    Tensor col;
+    if (g.pointwise()) {
+      col = contiguous(permute(view(x, {g.N, g.C, L}), {1, 0, 2}));
+    } else {
+      col = empty({g.C * g.kprod(), g.N, L}, x.dtype(), x.device());
+      im2col_stub(x.device(), g, x, col, true);
+    }
+    Tensor gyt = contiguous(permute(view(gy, {g.N, g.G, og, L}), {1, 2, 0, 3}));  // (G, og, N, L)
+    gemm_out("conv", view(gw, {g.G, og, ckg}), view(gyt, {g.G, og, g.N * L}), mT(view(col, {g.G, ckg, g.N * L})),
+             Scalar(1.0), Scalar(0.0));
     return gw;
   });
 }
@@ -170,7 +177,7 @@ Tensor im2col(const Tensor& x, const ConvGeom& g) {
   Recorder rec("unfold", {x});
   Tensor xc = is16(x.dtype()) ? to_dtype(x, ScalarType::Float32) : contiguous(x);
   Tensor col = empty({g.N, g.C * g.kprod(), g.lout()}, xc.dtype(), x.device());
-  if (col.numel()) im2col_stub(x.device(), g, xc, col);
+  if (col.numel()) im2col_stub(x.device(), g, xc, col, false);
   if (is16(x.dtype())) col = to_dtype(col, x.dtype());
   if (rec) {
     rec.set_outputs({col});

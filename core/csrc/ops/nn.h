@@ -33,8 +33,9 @@ struct ConvGeom {
   Shape w_shape() const;
 };
 
-// col: (N, C * kprod, Lout) contiguous; x: (N, C, *in) contiguous.
-using Im2colKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& col);
+// col: (N, C * kprod, Lout) contiguous, or (C * kprod, N, Lout) with batch_inner (one GEMM
+// over the whole batch for the weight gradient); x: (N, C, *in) contiguous.
+using Im2colKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& col, bool batch_inner);
 using Col2imKernel = void (*)(const ConvGeom&, const Tensor& col, const Tensor& x);  // x overwritten
 extern DispatchStub<Im2colKernel> im2col_stub;
 extern DispatchStub<Col2imKernel> col2im_stub;
