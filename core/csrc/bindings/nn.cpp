@@ -4,6 +4,7 @@
 
 #include "../autograd/autocast.h"
 #include "../ops/nn.h"
+#include "../ops/optim.h"
 #include "../ops/view.h"
 #include "common.h"
 
@@ -285,6 +286,20 @@ void init_nn(py::module_& parent) {
     check_nsp(nsp);
     PoolGeom g = adaptive_pool(pool_name("adaptive_avg", nsp), x, nsp, size);
     return nogil([&] { return avg_pool(x, g); });
+  });
+  m.def("fused_adam_", [](const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                          const std::vector<Tensor>& exp_avgs, const std::vector<Tensor>& exp_avg_sqs,
+                          const std::vector<Tensor>& max_exp_avg_sqs, const std::vector<Tensor>& steps, double lr,
+                          double beta1, double beta2, double weight_decay, double eps, bool amsgrad, bool maximize,
+                          bool decoupled) {
+    AdamArgs a{lr, beta1, beta2, weight_decay, eps, amsgrad, maximize, decoupled, 0.0};
+    return nogil([&] { return fused_adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, a); });
+  });
+  m.def("fused_sgd_", [](const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                         const std::vector<Tensor>& bufs, double lr, double momentum, double dampening,
+                         double weight_decay, bool nesterov, bool maximize) {
+    SgdArgs a{lr, momentum, dampening, weight_decay, nesterov, maximize};
+    return nogil([&] { return fused_sgd_(params, grads, bufs, a); });
   });
   m.def("softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, false); }); });
   m.def("log_softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, true); }); });

@@ -3,7 +3,9 @@
 These are the seam between the optimizer classes (which gather parameters, gradients and
 state) and the arithmetic: each function updates ``params`` and the state tensors in place,
 with the same order of operations as PyTorch's single-tensor (``foreach=False``) code, so a
-fused multi-tensor kernel can later replace one function without touching the classes.
+fused multi-tensor kernel can replace one function without touching the classes: sgd, adam and
+adamw take ``ember._C._nn.fused_sgd_`` / ``fused_adam_`` (one pass per parameter in C++) when
+every tensor is a contiguous float32/float64 CPU tensor, and the ops below otherwise.
 They must be called under ``ember.no_grad()``; ``state_steps`` are 0-d float tensors that
 are incremented in place.
 
@@ -11,6 +13,7 @@ are incremented in place.
 them with PyTorch's CPU evaluation order (``self + (value * t1) * t2`` and ``self + (value * t1) / t2``).
 """
 import ember
+from ember import _C
 
 __all__ = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adamax"]
 
@@ -60,6 +63,10 @@ def sgd(params, grads, momentum_buffer_list, *, weight_decay, momentum, lr, damp
         tensor([0.9500, 0.9500])
     """
     lr = _num(lr)
+    if params and (momentum == 0 or all(b is not None for b in momentum_buffer_list)) and _C._nn.fused_sgd_(
+            params, grads, momentum_buffer_list if momentum != 0 else [], float(lr), float(momentum),
+            float(dampening), float(weight_decay), bool(nesterov), bool(maximize)):
+        return  # one fused pass per parameter (contiguous float32/float64 tensors)
     for i, param in enumerate(params):
         grad = grads[i] if not maximize else grads[i].neg()
         if weight_decay != 0:
@@ -110,6 +117,10 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
         tensor([0.9000, 0.9000])
     """
     lr, beta1, beta2 = _num(lr), _num(beta1), _num(beta2)
+    if params and _C._nn.fused_adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs if amsgrad else [],
+                                     state_steps, float(lr), float(beta1), float(beta2), float(weight_decay),
+                                     float(eps), bool(amsgrad), bool(maximize), bool(decoupled_weight_decay)):
+        return  # one fused pass per parameter (contiguous float32/float64 tensors)
     for i, param in enumerate(params):
         grad = grads[i] if not maximize else grads[i].neg()
         exp_avg, exp_avg_sq, step_t = exp_avgs[i], exp_avg_sqs[i], state_steps[i]
