@@ -301,6 +301,10 @@ void init_nn(py::module_& parent) {
     SgdArgs a{lr, momentum, dampening, weight_decay, nesterov, maximize};
     return nogil([&] { return fused_sgd_(params, grads, bufs, a); });
   });
+  m.def("scaled_dot_product_attention", [](const Tensor& q, const Tensor& k, const Tensor& v,
+                                           std::optional<Tensor> mask, bool causal, double scale) {
+    return nogil([&] { return scaled_dot_product_attention(q, k, v, mask ? *mask : Tensor(), causal, scale); });
+  });
   m.def("softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, false); }); });
   m.def("log_softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, true); }); });
 }

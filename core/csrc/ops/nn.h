@@ -81,4 +81,29 @@ extern DispatchStub<SoftmaxBackwardKernel> softmax_backward_stub;
 Tensor softmax(const Tensor& x, int64_t dim, bool log);
 Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t dim, bool log);
 
+// ---- attention --------------------------------------------------------------------
+// Memory-efficient scaled dot-product attention: q (BH, L, E), k (BH, S, E), v (BH, S, Ev)
+// contiguous; never holds more than one (block x block) tile of the score matrix per thread.
+// mask: an additive float mask read at mask_off[bh] + l * mask_ls + s * mask_ss (or none).
+struct AttnArgs {
+  int64_t BH = 0, L = 0, S = 0, E = 0, Ev = 0;
+  double scale = 1.0;
+  bool causal = false;
+  const Tensor* mask = nullptr;
+  std::vector<int64_t> mask_off;
+  int64_t mask_ls = 0, mask_ss = 0;
+};
+using AttnForwardKernel = void (*)(const AttnArgs&, const Tensor& q, const Tensor& k, const Tensor& v,
+                                   const Tensor& out, const Tensor& lse);
+using AttnBackwardKernel = void (*)(const AttnArgs&, const Tensor& q, const Tensor& k, const Tensor& v,
+                                    const Tensor& out, const Tensor& lse, const Tensor& gout, const Tensor& gq,
+                                    const Tensor& gk, const Tensor& gv);
+extern DispatchStub<AttnForwardKernel> attn_forward_stub;
+extern DispatchStub<AttnBackwardKernel> attn_backward_stub;
+
+// q (..., L, E), k (..., S, E), v (..., S, Ev) with equal leading dims; mask additive float
+// broadcastable to (..., L, S) or undefined.
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                                    bool causal, double scale);
+
 }  // namespace ember

@@ -813,8 +813,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     Returns:
         (..., L, Ev).
 
-    Note: this version materialises the (L, S) score matrix per head; the blocked kernel
-    that never holds more than a block of it is planned with the performance work.
+    The compiled kernel works on (query block x key block) tiles with an online softmax and
+    never holds the (L, S) score matrix: memory is O(L) beyond the inputs, forward and
+    backward. Dropout (dropout_p > 0) and a mask that requires grad take the composed path
+    (softmax of the full score matrix).
 
     Example:
         >>> q = ember.randn(2, 4, 8, 16)
@@ -835,8 +837,23 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         rep = query.shape[-3] // key.shape[-3]
         key = key.repeat_interleave(rep, dim=-3)
         value = value.repeat_interleave(rep, dim=-3)
-    L, S = query.shape[-2], key.shape[-2]
     s = (1.0 / math.sqrt(query.shape[-1])) if scale is None else scale
+    if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
+        lead = ember.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2]))
+        q, k, v = (t if tuple(t.shape[:-2]) == lead else t.expand(*lead, *t.shape[-2:])
+                   for t in (query, key, value))
+        if _C._get_autocast()[0]:  # on autocast's lower-precision list, as in PyTorch
+            q, k, v = (t.to(_C._get_autocast()[1]) if t.is_floating_point() else t for t in (q, k, v))
+        mask = attn_mask
+        if mask is not None and mask.dtype == ember.bool:
+            mask = ember.zeros(mask.shape, dtype=q.dtype).masked_fill(~mask, float("-inf"))
+        return _nn.scaled_dot_product_attention(q, k, v, mask, bool(is_causal), float(s))
+    return _sdpa_composed(query, key, value, attn_mask, dropout_p, is_causal, s)
+
+
+def _sdpa_composed(query, key, value, attn_mask, dropout_p, is_causal, s):
+    """softmax(q k^T s + mask) v through ordinary ops (the full score matrix): for dropout."""
+    L, S = query.shape[-2], key.shape[-2]
     scores = ember.matmul(query * s, key.transpose(-2, -1))
     if is_causal:
         keep = ember.ones(L, S, dtype=ember.bool).tril()
