@@ -462,3 +462,23 @@ def test_pixel_shuffle_roundtrip_and_one_hot():
     np.testing.assert_array_equal(oh.numpy(), np.eye(4, dtype=np.int64)[[[1, 0], [3, 3]]])
     with pytest.raises(IndexError, match=r"\[one_hot\]"):
         F.one_hot(ember.tensor([3]), 2)
+
+
+def test_norm_kernels_edge_layouts():
+    # group norm without spatial dims (one affine entry per element of a row), 16-bit inputs
+    x = T(rng.standard_normal((4, 6)), True)
+    w, b = T(rng.standard_normal(6), True), T(rng.standard_normal(6), True)
+    assert gradcheck(lambda a, c, d: F.group_norm(a, 3, c, d), (x, w, b))
+    xn = x.detach().numpy().reshape(4, 3, 2)
+    ref = ((xn - xn.mean(-1, keepdims=True)) / np.sqrt(xn.var(-1, keepdims=True) + 1e-5)).reshape(4, 6)
+    np.testing.assert_allclose(F.group_norm(x, 3, w, b).detach().numpy(), ref * w.detach().numpy() +
+                               b.detach().numpy(), rtol=1e-10, atol=1e-12)
+    xb = T(rng.standard_normal((3, 8))).bfloat16()
+    yb = F.layer_norm(xb, (8,))
+    assert yb.dtype == ember.bfloat16
+    xf = xb.double().numpy()
+    np.testing.assert_allclose(yb.double().numpy(), (xf - xf.mean(-1, keepdims=True)) /
+                               np.sqrt(xf.var(-1, keepdims=True) + 1e-5), atol=0.05)
+    assert gradcheck(lambda a: F.rms_norm(a, (6,)), (x,))
+    assert gradcheck(lambda a: F.batch_norm(a, None, None, training=True), (T(rng.standard_normal((5, 3)), True),))
+    assert gradcheck(lambda a: F.instance_norm(a), (T(rng.standard_normal((2, 3, 4)), True),))

@@ -305,6 +305,18 @@ void init_nn(py::module_& parent) {
                                            std::optional<Tensor> mask, bool causal, double scale) {
     return nogil([&] { return scaled_dot_product_attention(q, k, v, mask ? *mask : Tensor(), causal, scale); });
   });
+  m.def("layer_norm", [](const Tensor& x, int64_t k, std::optional<Tensor> w, std::optional<Tensor> b, double eps,
+                         bool rms) {
+    return nogil([&] { return layer_norm(x, k, w ? *w : Tensor(), b ? *b : Tensor(), eps, rms); });
+  });
+  m.def("group_norm", [](const Tensor& x, int64_t groups, std::optional<Tensor> w, std::optional<Tensor> b,
+                         double eps) {
+    return nogil([&] { return group_norm(x, groups, w ? *w : Tensor(), b ? *b : Tensor(), eps); });
+  });
+  m.def("batch_norm_train", [](const Tensor& x, std::optional<Tensor> w, std::optional<Tensor> b, double eps) {
+    auto r = nogil([&] { return batch_norm_train(x, w ? *w : Tensor(), b ? *b : Tensor(), eps); });
+    return py::make_tuple(r[0], r[1], r[2]);
+  });
   m.def("softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, false); }); });
   m.def("log_softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, true); }); });
 }

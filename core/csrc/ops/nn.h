@@ -81,6 +81,36 @@ extern DispatchStub<SoftmaxBackwardKernel> softmax_backward_stub;
 Tensor softmax(const Tensor& x, int64_t dim, bool log);
 Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t dim, bool log);
 
+// ---- normalisation ------------------------------------------------------------------
+// Rows of D contiguous elements normalised by their own statistics (layer, group and RMS
+// norm): y = (x - mean) * rstd * w[j] + b[j] with j = (row % G) * Cg + d / HW (layer/RMS
+// norm: G = HW = 1, Cg = D; group norm: G groups of Cg channels of HW positions).
+struct RowNormArgs {
+  int64_t R = 0, D = 0, G = 1, Cg = 0, HW = 1;
+  double eps = 1e-5;
+  bool rms = false;  // no mean subtraction
+};
+using RowNormKernel = void (*)(const RowNormArgs&, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y,
+                               const Tensor& mean, const Tensor& rstd);
+using RowNormBackwardKernel = void (*)(const RowNormArgs&, const Tensor& g, const Tensor& x, const Tensor& w,
+                                       const Tensor& mean, const Tensor& rstd, const Tensor& gx, const Tensor& gw,
+                                       const Tensor& gb);
+// Batch norm over x (N, C, HW): statistics per channel.
+using BatchNormKernel = void (*)(const Tensor& x, const Tensor& w, const Tensor& b, double eps, const Tensor& y,
+                                 const Tensor& mean, const Tensor& var, const Tensor& rstd);
+using BatchNormBackwardKernel = void (*)(const Tensor& g, const Tensor& x, const Tensor& w, const Tensor& mean,
+                                         const Tensor& rstd, const Tensor& gx, const Tensor& gw, const Tensor& gb);
+extern DispatchStub<RowNormKernel> row_norm_stub;
+extern DispatchStub<RowNormBackwardKernel> row_norm_backward_stub;
+extern DispatchStub<BatchNormKernel> batch_norm_stub;
+extern DispatchStub<BatchNormBackwardKernel> batch_norm_backward_stub;
+
+// layer_norm over the last `k` dims (w, b of those dims' shape or undefined); rms: RMSNorm.
+Tensor layer_norm(const Tensor& x, int64_t k, const Tensor& w, const Tensor& b, double eps, bool rms);
+Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor& b, double eps);
+// Training-mode batch norm: {y, batch mean, biased batch variance} (the last two without history).
+std::vector<Tensor> batch_norm_train(const Tensor& x, const Tensor& w, const Tensor& b, double eps);
+
 // ---- attention --------------------------------------------------------------------
 // Memory-efficient scaled dot-product attention: q (BH, L, E), k (BH, S, E), v (BH, S, Ev)
 // contiguous; never holds more than one (block x block) tile of the score matrix per thread.

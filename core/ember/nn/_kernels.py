@@ -436,8 +436,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         count = input.numel() // c if c else 0
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
-        dims = (0,) + tuple(range(2, nd))
-        var, mean = ember.var_mean(input, dim=dims, correction=0)
+        y, mean, var = _nn.batch_norm_train(input, weight, bias, float(eps))
         if running_mean is not None or running_var is not None:
             with ember.no_grad():
                 m = 0.1 if momentum is None else momentum
@@ -445,13 +444,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     running_mean.mul_(1 - m).add_(mean.to(running_mean.dtype), alpha=m)
                 if running_var is not None:
                     running_var.mul_(1 - m).add_((var * (count / (count - 1))).to(running_var.dtype), alpha=m)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("[batch_norm] running_mean and running_var are needed in eval mode (training=False)")
-        mean, var = running_mean, running_var
-    invstd = ember.rsqrt(var + eps)
+        return y
+    if running_mean is None or running_var is None:
+        raise ValueError("[batch_norm] running_mean and running_var are needed in eval mode (training=False)")
+    invstd = ember.rsqrt(running_var + eps)
     scale = invstd if weight is None else invstd * weight
-    shift = -mean * scale if bias is None else bias - mean * scale
+    shift = -running_mean * scale if bias is None else bias - running_mean * scale
     return input * _channel_view(scale.to(input.dtype), nd) + _channel_view(shift.to(input.dtype), nd)
 
 
@@ -472,14 +470,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != normalized_shape:
             raise ValueError(f"[layer_norm] expected {name} of shape {normalized_shape}, got {tuple(t.shape)}")
-    dims = tuple(range(input.dim() - k, input.dim()))
-    var, mean = ember.var_mean(input, dim=dims, correction=0, keepdim=True)
-    y = (input - mean) * ember.rsqrt(var + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    return _nn.layer_norm(input, k, weight, bias, float(eps), False)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -497,15 +488,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"[group_norm] expected num_channels ({c}) to be divisible by num_groups ({num_groups})")
     _check_channels("group_norm", weight, "weight", c)
     _check_channels("group_norm", bias, "bias", c)
-    g = input.reshape(n, num_groups, -1)
-    var, mean = ember.var_mean(g, dim=2, correction=0, keepdim=True)
-    y = ((g - mean) * ember.rsqrt(var + eps)).view(input.shape)
-    nd = input.dim()
-    if weight is not None:
-        y = y * _channel_view(weight, nd)
-    if bias is not None:
-        y = y + _channel_view(bias, nd)
-    return y
+    return _nn.group_norm(input, int(num_groups), weight, bias, float(eps))
 
 
 _EPS = {}
@@ -535,9 +518,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
                          f"got {tuple(input.shape)}")
     if eps is None:
         eps = _finfo_eps(input.dtype)
-    dims = tuple(range(input.dim() - k, input.dim()))
-    y = input * ember.rsqrt((input * input).mean(dim=dims, keepdim=True) + eps)
-    return y if weight is None else y * weight
+    return _nn.layer_norm(input, k, weight, None, float(eps), True)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -555,17 +536,16 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if use_input_stats:
         if input.numel() // (n * c) <= 1 if n * c else False:
             raise ValueError(f"Expected more than 1 spatial element when training, got input size {tuple(input.shape)}")
-        dims = tuple(range(2, nd))
-        var, mean = ember.var_mean(input, dim=dims, correction=0, keepdim=True)
         if running_mean is not None or running_var is not None:
             count = input.numel() // (n * c)
             with ember.no_grad():
+                var, mean = ember.var_mean(input, dim=tuple(range(2, nd)), correction=0, keepdim=True)
                 if running_mean is not None:
                     running_mean.mul_(1 - momentum).add_(mean.reshape(n, c).mean(dim=0), alpha=momentum)
                 if running_var is not None:
                     running_var.mul_(1 - momentum).add_((var * (count / max(count - 1, 1))).reshape(n, c).mean(dim=0),
                                                         alpha=momentum)
-        y = (input - mean) * ember.rsqrt(var + eps)
+        return _nn.group_norm(input, c, weight, bias, float(eps))  # one group per channel
     else:
         y = (input - _channel_view(running_mean, nd)) * ember.rsqrt(_channel_view(running_var, nd) + eps)
     if weight is not None:

@@ -1,0 +1,246 @@
+// CPU kernels of the normalisation layers (ops/nn.h). Statistics are two-pass in double;
+// the affine gradients are summed in fixed chunks of rows combined in order, so results do
+// not depend on the thread count.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "../ops/nn.h"
+#include "loop.h"
+
+namespace ember {
+namespace {
+
+constexpr uint32_t kNormMask = tbit(ScalarType::Float32) | tbit(ScalarType::Float64);
+constexpr int64_t kRowChunk = 32;  // rows per partial-sum chunk of the affine gradients
+
+template <typename T>
+const T* opt_data(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+// ---- rows: layer / group / RMS norm --------------------------------------------------
+template <typename T>
+EMBER_HOT void row_norm_rows(const RowNormArgs& a, const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
+                             int64_t r0, int64_t r1) {
+  const int64_t D = a.D;
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* xr = x + r * D;
+    T* yr = y + r * D;
+    double mu = 0;
+    if (!a.rms) {
+      for (int64_t d = 0; d < D; ++d) mu += double(xr[d]);
+      mu /= double(std::max<int64_t>(D, 1));
+    }
+    double ss = 0;
+    for (int64_t d = 0; d < D; ++d) {
+      const double c = double(xr[d]) - mu;
+      ss += c * c;
+    }
+    const double rs = 1.0 / std::sqrt(ss / double(std::max<int64_t>(D, 1)) + a.eps);
+    mean[r] = T(mu);
+    rstd[r] = T(rs);
+    const T m = T(mu), s = T(rs);
+    const int64_t jbase = (r % a.G) * a.Cg;
+    if (a.HW == 1) {  // one affine entry per element
+      const T* wr = w ? w + jbase : nullptr;
+      const T* br = b ? b + jbase : nullptr;
+      for (int64_t d = 0; d < D; ++d) {
+        T v = (xr[d] - m) * s;
+        if (wr) v = v * wr[d];
+        if (br) v = v + br[d];
+        yr[d] = v;
+      }
+    } else {  // group norm: one affine entry per channel of HW positions
+      for (int64_t c = 0; c < D / a.HW; ++c) {
+        const T sc = w ? s * w[jbase + c] : s;
+        const T sh = (b ? b[jbase + c] : T(0)) - m * sc;
+        const T* xc = xr + c * a.HW;
+        T* yc = yr + c * a.HW;
+        for (int64_t i = 0; i < a.HW; ++i) yc[i] = xc[i] * sc + sh;
+      }
+    }
+  }
+}
+
+void row_norm_kernel(const RowNormArgs& a, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y,
+                     const Tensor& mean, const Tensor& rstd) {
+  dispatch<kNormMask>(x.dtype(), a.rms ? "rms_norm" : "layer_norm", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    parallel_for(0, a.R, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, a.D * 4)), [&](int64_t r0, int64_t r1) {
+      row_norm_rows<T>(a, x.data<T>(), opt_data<T>(w), opt_data<T>(b), y.data<T>(), mean.data<T>(), rstd.data<T>(),
+                       r0, r1);
+    });
+  });
+}
+
+// gx for rows [r0, r1); the affine gradients of the rows go to pw / pb (double, one entry
+// per affine index, accumulated).
+template <typename T>
+EMBER_HOT void row_norm_backward_rows(const RowNormArgs& a, const T* g, const T* x, const T* w, const T* mean,
+                                      const T* rstd, T* gx, double* pw, double* pb, int64_t r0, int64_t r1) {
+  const int64_t D = a.D;
+  const int64_t nc = D / a.HW;
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* gr = g + r * D;
+    const T* xr = x + r * D;
+    const double m = double(mean[r]), s = double(rstd[r]);
+    const int64_t jbase = (r % a.G) * a.Cg;
+    // sums over the row of gxhat = g * w and gxhat * xhat
+    double s1 = 0, s2 = 0;
+    for (int64_t c = 0; c < nc; ++c) {
+      const double wc_ = a.HW == 1 ? 1.0 : (w ? double(w[jbase + c]) : 1.0);
+      double cg = 0, cgx = 0;
+      for (int64_t i = c * a.HW; i < (c + 1) * a.HW; ++i) {
+        const double gi = double(gr[i]);
+        const double xh = (double(xr[i]) - m) * s;
+        const double wi = a.HW == 1 ? (w ? double(w[jbase + i]) : 1.0) : wc_;
+        s1 += gi * wi;
+        s2 += gi * wi * xh;
+        cg += gi;
+        cgx += gi * xh;
+        if (a.HW == 1) {
+          if (pw) pw[jbase + i] += gi * xh;
+          if (pb) pb[jbase + i] += gi;
+        }
+      }
+      if (a.HW != 1) {
+        if (pw) pw[jbase + c] += cgx;
+        if (pb) pb[jbase + c] += cg;
+      }
+    }
+    if (!gx) continue;
+    const double invD = 1.0 / double(std::max<int64_t>(D, 1));
+    const double mean1 = a.rms ? 0.0 : s1 * invD, mean2 = s2 * invD;
+    T* gxr = gx + r * D;
+    for (int64_t i = 0; i < D; ++i) {
+      const int64_t j = a.HW == 1 ? jbase + i : jbase + i / a.HW;
+      const double wi = w ? double(w[j]) : 1.0;
+      const double xh = (double(xr[i]) - m) * s;
+      gxr[i] = T(s * (double(gr[i]) * wi - mean1 - xh * mean2));
+    }
+  }
+}
+
+void row_norm_backward_kernel(const RowNormArgs& a, const Tensor& g, const Tensor& x, const Tensor& w,
+                              const Tensor& mean, const Tensor& rstd, const Tensor& gx, const Tensor& gw,
+                              const Tensor& gb) {
+  dispatch<kNormMask>(x.dtype(), a.rms ? "rms_norm_backward" : "layer_norm_backward", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const int64_t P = a.G * a.Cg;  // affine entries
+    const bool want_w = gw.defined(), want_b = gb.defined();
+    const int64_t nchunks = (a.R + kRowChunk - 1) / kRowChunk;
+    std::vector<double> partial;
+    if (want_w || want_b) partial.assign(size_t(nchunks * 2 * P), 0.0);
+    parallel_for(0, nchunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        double* pw = want_w ? partial.data() + c * 2 * P : nullptr;
+        double* pb = want_b ? partial.data() + c * 2 * P + P : nullptr;
+        row_norm_backward_rows<T>(a, g.data<T>(), x.data<T>(), opt_data<T>(w), mean.data<T>(), rstd.data<T>(),
+                                  gx.defined() ? gx.data<T>() : nullptr, pw, pb, c * kRowChunk,
+                                  std::min(a.R, (c + 1) * kRowChunk));
+      }
+    });
+    for (int which = 0; which < 2; ++which) {
+      const Tensor& out = which ? gb : gw;
+      if (!out.defined()) continue;
+      T* o = out.data<T>();
+      for (int64_t j = 0; j < P; ++j) {
+        double acc = 0;
+        for (int64_t c = 0; c < nchunks; ++c) acc += partial[size_t(c * 2 * P + which * P + j)];
+        o[j] = T(acc);
+      }
+    }
+  });
+}
+
+// ---- batch norm: statistics per channel of (N, C, HW) -----------------------------------
+void batch_norm_kernel(const Tensor& x, const Tensor& w, const Tensor& b, double eps, const Tensor& y,
+                       const Tensor& mean, const Tensor& var, const Tensor& rstd) {
+  const int64_t N = x.sizes()[0], C = x.sizes()[1], HW = x.numel() / std::max<int64_t>(1, N * C);
+  dispatch<kNormMask>(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const T* xp = x.data<T>();
+    const T* wp = opt_data<T>(w);
+    const T* bp = opt_data<T>(b);
+    T* yp = y.data<T>();
+    parallel_for(0, C, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, N * HW * 3)), [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const double M = double(N * HW);
+        double mu = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          const T* xc = xp + (n * C + c) * HW;
+          double s = 0;
+          for (int64_t i = 0; i < HW; ++i) s += double(xc[i]);
+          mu += s;
+        }
+        mu /= M;
+        double ss = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          const T* xc = xp + (n * C + c) * HW;
+          for (int64_t i = 0; i < HW; ++i) {
+            const double d = double(xc[i]) - mu;
+            ss += d * d;
+          }
+        }
+        const double v = ss / M, rs = 1.0 / std::sqrt(v + eps);
+        mean.data<T>()[c] = T(mu);
+        var.data<T>()[c] = T(v);
+        rstd.data<T>()[c] = T(rs);
+        const T sc = T(wp ? rs * double(wp[c]) : rs);
+        const T sh = T((bp ? double(bp[c]) : 0.0) - mu * double(sc));
+        for (int64_t n = 0; n < N; ++n) {
+          const T* xc = xp + (n * C + c) * HW;
+          T* yc = yp + (n * C + c) * HW;
+          for (int64_t i = 0; i < HW; ++i) yc[i] = xc[i] * sc + sh;
+        }
+      }
+    });
+  });
+}
+
+void batch_norm_backward_kernel(const Tensor& g, const Tensor& x, const Tensor& w, const Tensor& mean,
+                                const Tensor& rstd, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
+  const int64_t N = x.sizes()[0], C = x.sizes()[1], HW = x.numel() / std::max<int64_t>(1, N * C);
+  dispatch<kNormMask>(x.dtype(), "batch_norm_backward", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const T* gp = g.data<T>();
+    const T* xp = x.data<T>();
+    const T* wp = opt_data<T>(w);
+    parallel_for(0, C, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, N * HW * 3)), [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const double mu = double(mean.data<T>()[c]), rs = double(rstd.data<T>()[c]), M = double(N * HW);
+        double sg = 0, sgx = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          const T* gc = gp + (n * C + c) * HW;
+          const T* xc = xp + (n * C + c) * HW;
+          for (int64_t i = 0; i < HW; ++i) {
+            sg += double(gc[i]);
+            sgx += double(gc[i]) * (double(xc[i]) - mu);
+          }
+        }
+        if (gw.defined()) gw.data<T>()[c] = T(sgx * rs);
+        if (gb.defined()) gb.data<T>()[c] = T(sg);
+        if (!gx.defined()) continue;
+        const double wc = wp ? double(wp[c]) : 1.0;
+        const T k1 = T(wc * rs), k2 = T(sg / M), k3 = T(sgx * rs * rs / M), m = T(mu);
+        T* gxp = gx.data<T>();
+        for (int64_t n = 0; n < N; ++n) {
+          const T* gc = gp + (n * C + c) * HW;
+          const T* xc = xp + (n * C + c) * HW;
+          T* oc = gxp + (n * C + c) * HW;
+          for (int64_t i = 0; i < HW; ++i) oc[i] = k1 * (gc[i] - k2 - (xc[i] - m) * k3);
+        }
+      }
+    });
+  });
+}
+
+}  // namespace
+
+EMBER_REGISTER_CPU(row_norm_stub, row_norm_kernel);
+EMBER_REGISTER_CPU(row_norm_backward_stub, row_norm_backward_kernel);
+EMBER_REGISTER_CPU(batch_norm_stub, batch_norm_kernel);
+EMBER_REGISTER_CPU(batch_norm_backward_stub, batch_norm_backward_kernel);
+
+}  // namespace ember
