@@ -482,3 +482,18 @@ def test_norm_kernels_edge_layouts():
     assert gradcheck(lambda a: F.rms_norm(a, (6,)), (x,))
     assert gradcheck(lambda a: F.batch_norm(a, None, None, training=True), (T(rng.standard_normal((5, 3)), True),))
     assert gradcheck(lambda a: F.instance_norm(a), (T(rng.standard_normal((2, 3, 4)), True),))
+
+
+@pytest.mark.parametrize("red", ["mean", "sum", "none"])
+def test_nll_kernel_second_order_and_16bit(red):
+    x = T(rng.standard_normal((5, 4, 3)), True)
+    t = ember.tensor(rng.integers(0, 4, (5, 3)))
+    t[1, 2] = -100
+    w = T(rng.random(4) + 0.5)
+    assert gradgradcheck(lambda a: F.cross_entropy(a, t, w, reduction=red), (x,))
+    xb = x.detach().bfloat16()
+    yb = F.nll_loss(F.log_softmax(xb, 1), t, reduction=red)
+    assert yb.dtype == ember.bfloat16
+    ref = F.nll_loss(F.log_softmax(xb.double(), 1), t, reduction=red)
+    np.testing.assert_allclose(yb.double().numpy(), ref.numpy(), rtol=0.02, atol=0.02)
+    assert math.isnan(F.nll_loss(ember.zeros(2, 3), ember.tensor([-100, -100])).item())  # 0 / 0, as torch

@@ -317,6 +317,10 @@ void init_nn(py::module_& parent) {
     auto r = nogil([&] { return batch_norm_train(x, w ? *w : Tensor(), b ? *b : Tensor(), eps); });
     return py::make_tuple(r[0], r[1], r[2]);
   });
+  m.def("nll_loss", [](const Tensor& logp, const Tensor& target, std::optional<Tensor> weight, int64_t ignore_index,
+                       int reduction) {
+    return nogil([&] { return nll_loss(logp, target, weight ? *weight : Tensor(), ignore_index, reduction); });
+  });
   m.def("softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, false); }); });
   m.def("log_softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, true); }); });
 }

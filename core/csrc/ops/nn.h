@@ -111,6 +111,21 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor
 // Training-mode batch norm: {y, batch mean, biased batch variance} (the last two without history).
 std::vector<Tensor> batch_norm_train(const Tensor& x, const Tensor& w, const Tensor& b, double eps);
 
+// ---- nll_loss ----------------------------------------------------------------------------
+// logp (N, C, K) contiguous, target (N, K) int64, weight (C) or undefined.
+struct NllArgs {
+  int64_t N = 0, C = 0, K = 0, ignore_index = -100;
+  int reduction = 1;  // 0 none, 1 mean, 2 sum
+};
+// out: (N, K) losses for none, else a 0-d total; total_weight: 0-d sum of the weights used.
+using NllKernel = void (*)(const NllArgs&, const Tensor& logp, const Tensor& target, const Tensor& weight,
+                           const Tensor& out, const Tensor& total_weight);
+using NllBackwardKernel = void (*)(const NllArgs&, const Tensor& g, const Tensor& target, const Tensor& weight,
+                                   const Tensor& total_weight, const Tensor& gx);
+extern DispatchStub<NllKernel> nll_stub;
+extern DispatchStub<NllBackwardKernel> nll_backward_stub;
+Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, int64_t ignore_index, int reduction);
+
 // ---- attention --------------------------------------------------------------------
 // Memory-efficient scaled dot-product attention: q (BH, L, E), k (BH, S, E), v (BH, S, Ev)
 // contiguous; never holds more than one (block x block) tile of the score matrix per thread.

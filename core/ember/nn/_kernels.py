@@ -564,17 +564,6 @@ def _reduction(size_average, reduce, reduction):
     return ("mean" if size_average else "sum") if reduce else "none"
 
 
-def _check_targets(op, target, n_classes, ignore_index):
-    if target.dtype not in (ember.int64, ember.int32, ember.int16, ember.int8, ember.uint8):
-        raise TypeError(f"[{op}] expected class-index targets of an integer dtype (int64), got {target.dtype}")
-    if target.numel():
-        bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
-        if bool(bad.any()):
-            v = int(target.masked_select(bad)[0])
-            raise IndexError(f"[{op}] target {v} is out of bounds: expected class indices in [0, {n_classes}) "
-                             f"or ignore_index {ignore_index}")
-
-
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class-index targets, given log-probabilities, as torch's.
 
@@ -599,21 +588,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if input.dim() < 1 or target.shape != input.shape[:1] + input.shape[2:]:
         raise ValueError(f"[nll_loss] expected target of shape {input.shape[:1] + input.shape[2:]} for input of "
                          f"shape {tuple(input.shape)}, got {tuple(target.shape)}")
-    c = input.shape[1]
-    _check_targets("nll_loss", target, c, ignore_index)
-    if weight is not None and tuple(weight.shape) != (c,):
-        raise ValueError(f"[nll_loss] expected weight of shape ({c},), got {tuple(weight.shape)}")
-    target = target.long()
-    valid = target != ignore_index
-    safe = ember.where(valid, target, 0)
-    picked = input.gather(1, safe.unsqueeze(1)).squeeze(1)
-    w = valid.to(input.dtype) if weight is None else ember.where(valid, weight.to(input.dtype)[safe], 0.0)
-    losses = -picked * w
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return losses.sum()
-    return losses.sum() / w.sum()
+    if target.is_floating_point() or target.dtype == ember.bool:
+        raise TypeError(f"[nll_loss] expected class-index targets of an integer dtype (int64), got {target.dtype}")
+    return _nn.nll_loss(input, target if target.dtype == ember.int64 else target.long(), weight, int(ignore_index),
+                        _REDUCTIONS[reduction])
+
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
