@@ -253,6 +253,8 @@ def cases(quick):
             out.append((f"{name} {n}", _gemm(n, dt)))
     out.append(("bmm 64x(128x128)", case_bmm))
     out.append(("gather x[idx], x (1M,16), 1M rows", case_gather))
+    from . import nn_cases  # layers, models, optimizers, DataLoader (imported here: it uses Skip from this module)
+    out += nn_cases.cases(quick, sys.modules[__name__])
     return out
 
 

@@ -497,3 +497,18 @@ def test_nll_kernel_second_order_and_16bit(red):
     ref = F.nll_loss(F.log_softmax(xb.double(), 1), t, reduction=red)
     np.testing.assert_allclose(yb.double().numpy(), ref.numpy(), rtol=0.02, atol=0.02)
     assert math.isnan(F.nll_loss(ember.zeros(2, 3), ember.tensor([-100, -100])).item())  # 0 / 0, as torch
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_softmax_nan_rows_and_strided_blocks(dim):
+    x = rng.standard_normal((300, 300))
+    x[5, 7] = np.nan
+    for fn in (F.softmax, F.log_softmax):
+        y = fn(T(x).float(), dim).numpy()
+        bad = np.isnan(y)
+        assert (bad[5] if dim == 1 else bad[:, 7]).all()
+        assert bad.sum() == 300  # only that row (or column)
+    e = np.exp(x - np.nanmax(x, axis=dim, keepdims=True))
+    ok = ~np.isnan(e.sum(axis=dim, keepdims=True)).repeat(300, axis=dim)
+    ref = e / e.sum(axis=dim, keepdims=True)
+    np.testing.assert_allclose(F.softmax(T(x), dim).numpy()[ok], ref[ok], rtol=1e-13)

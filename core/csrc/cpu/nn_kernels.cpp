@@ -222,20 +222,46 @@ void avg_pool_kernel(const PoolGeom& g, const Tensor& src, const Tensor& dst, bo
 }
 
 // ---- softmax ------------------------------------------------------------------------
-// One row of n elements with stride `inner`.
+// One row of n elements with stride `inner`. Contiguous rows run in 8 independent lanes
+// (max, then exp and sum) so that the loops vectorise; the lanes' sums combine in double.
+constexpr int kLanes = 8;
+
 template <typename T>
 EMBER_HOT void softmax_row(const T* x, T* y, int64_t n, int64_t st, bool log) {
   T m = -std::numeric_limits<T>::infinity();
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i * st]);
-  if (std::isinf(m) && m < 0) m = 0;  // an all -inf row: exp(-inf) = 0, sum 0 -> nan as torch
   double s = 0;
   if (st == 1) {
-    for (int64_t i = 0; i < n; ++i) {
-      T e = math::vexp(T(x[i] - m));
-      if (!log) y[i] = e;
-      s += double(e);
+    T ml[kLanes];
+    for (int l = 0; l < kLanes; ++l) ml[l] = -std::numeric_limits<T>::infinity();
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int l = 0; l < kLanes; ++l) ml[l] = ml[l] > x[i + l] ? ml[l] : x[i + l];
+    for (; i < n; ++i) m = m > x[i] ? m : x[i];
+    for (int l = 0; l < kLanes; ++l) m = m > ml[l] ? m : ml[l];
+    // a nan may be dropped from the max, but its exp makes the sum nan: the row is nan, as torch
+    if (std::isinf(m) && m < 0) m = 0;  // an all -inf row: exp(-inf) = 0, sum 0 -> nan as torch
+    T sl[kLanes] = {};
+    i = 0;
+    if (log) {
+      for (; i + kLanes <= n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) sl[l] += math::vexp(T(x[i + l] - m));
+      for (; i < n; ++i) s += double(math::vexp(T(x[i] - m)));
+    } else {
+      for (; i + kLanes <= n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) {
+          const T e = math::vexp(T(x[i + l] - m));
+          y[i + l] = e;
+          sl[l] += e;
+        }
+      for (; i < n; ++i) {
+        y[i] = math::vexp(T(x[i] - m));
+        s += double(y[i]);
+      }
     }
+    for (int l = 0; l < kLanes; ++l) s += double(sl[l]);
   } else {
+    for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i * st]);
+    if (std::isinf(m) && m < 0) m = 0;
     for (int64_t i = 0; i < n; ++i) {
       T e = math::vexp(T(x[i * st] - m));
       if (!log) y[i * st] = e;
@@ -265,11 +291,88 @@ EMBER_HOT void softmax_backward_row(const T* g, const T* y, T* gx, int64_t n, in
   }
 }
 
+// Softmax along a strided dim: a block of `w` contiguous columns of one outer index at a time,
+// so every loop runs along contiguous memory. x, y point at column 0 of the block; rows are
+// `inner` apart.
+constexpr int64_t kColBlock = 256;
+
+template <typename T>
+EMBER_HOT void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t w, bool log) {
+  T mx[kColBlock], sm[kColBlock];
+  for (int64_t j = 0; j < w; ++j) {
+    mx[j] = -std::numeric_limits<T>::infinity();
+    sm[j] = 0;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const T* xr = x + i * inner;
+    for (int64_t j = 0; j < w; ++j) mx[j] = (mx[j] > xr[j] || mx[j] != mx[j]) ? mx[j] : xr[j];
+  }
+  for (int64_t j = 0; j < w; ++j)
+    if (std::isinf(mx[j]) && mx[j] < 0) mx[j] = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T* xr = x + i * inner;
+    T* yr = y + i * inner;
+    for (int64_t j = 0; j < w; ++j) {
+      const T e = math::vexp(T(xr[j] - mx[j]));
+      if (!log) yr[j] = e;
+      sm[j] += e;
+    }
+  }
+  if (log) {
+    for (int64_t j = 0; j < w; ++j) mx[j] += std::log(sm[j]);
+    for (int64_t i = 0; i < n; ++i) {
+      const T* xr = x + i * inner;
+      T* yr = y + i * inner;
+      for (int64_t j = 0; j < w; ++j) yr[j] = xr[j] - mx[j];
+    }
+  } else {
+    for (int64_t j = 0; j < w; ++j) sm[j] = T(1) / sm[j];
+    for (int64_t i = 0; i < n; ++i) {
+      T* yr = y + i * inner;
+      for (int64_t j = 0; j < w; ++j) yr[j] *= sm[j];
+    }
+  }
+}
+
+template <typename T>
+EMBER_HOT void softmax_backward_cols(const T* g, const T* y, T* gx, int64_t n, int64_t inner, int64_t w, bool log) {
+  T sm[kColBlock];
+  for (int64_t j = 0; j < w; ++j) sm[j] = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T* gr = g + i * inner;
+    const T* yr = y + i * inner;
+    if (log)
+      for (int64_t j = 0; j < w; ++j) sm[j] += gr[j];
+    else
+      for (int64_t j = 0; j < w; ++j) sm[j] += gr[j] * yr[j];
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const T* gr = g + i * inner;
+    const T* yr = y + i * inner;
+    T* or_ = gx + i * inner;
+    if (log)
+      for (int64_t j = 0; j < w; ++j) or_[j] = gr[j] - math::vexp(yr[j]) * sm[j];
+    else
+      for (int64_t j = 0; j < w; ++j) or_[j] = yr[j] * (gr[j] - sm[j]);
+  }
+}
+
 void softmax_kernel(const Tensor& x, const Tensor& y, int64_t outer, int64_t n, int64_t inner, bool log) {
   dispatch<kNNMask>(x.dtype(), log ? "log_softmax" : "softmax", [&](auto tag) {
     using T = EMBER_TYPE(tag);
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
+    if (inner > 1) {
+      const int64_t nb = (inner + kColBlock - 1) / kColBlock;
+      parallel_for(0, outer * nb, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, n * kColBlock * 4)),
+                   [&](int64_t b, int64_t e) {
+                     for (int64_t t = b; t < e; ++t) {
+                       const int64_t o = t / nb, j0 = (t % nb) * kColBlock, off = o * n * inner + j0;
+                       softmax_cols<T>(xp + off, yp + off, n, inner, std::min(kColBlock, inner - j0), log);
+                     }
+                   });
+      return;
+    }
     parallel_for(0, outer * inner, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, n * 8)),
                  [&](int64_t b, int64_t e) {
                    for (int64_t r = b; r < e; ++r) {
@@ -287,6 +390,18 @@ void softmax_backward_kernel(const Tensor& g, const Tensor& y, const Tensor& gx,
     const T* gp = g.data<T>();
     const T* yp = y.data<T>();
     T* op = gx.data<T>();
+    if (inner > 1) {
+      const int64_t nb = (inner + kColBlock - 1) / kColBlock;
+      parallel_for(0, outer * nb, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, n * kColBlock * 4)),
+                   [&](int64_t b, int64_t e) {
+                     for (int64_t t = b; t < e; ++t) {
+                       const int64_t o = t / nb, j0 = (t % nb) * kColBlock, off = o * n * inner + j0;
+                       softmax_backward_cols<T>(gp + off, yp + off, op + off, n, inner, std::min(kColBlock, inner - j0),
+                                                log);
+                     }
+                   });
+      return;
+    }
     parallel_for(0, outer * inner, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, n * 4)),
                  [&](int64_t b, int64_t e) {
                    for (int64_t r = b; r < e; ++r) {

@@ -19,7 +19,46 @@ const T* opt_data(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
+// Sums in 8 independent lanes (so that the loops vectorise), combined in double.
+constexpr int kLanes = 8;
+
+template <typename T, typename F>
+inline double lane_sum(int64_t n, F&& f) {
+  T acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += f(i + l);
+  double s = 0;
+  for (; i < n; ++i) s += double(f(i));
+  for (int l = 0; l < kLanes; ++l) s += double(acc[l]);
+  return s;
+}
+
 // ---- rows: layer / group / RMS norm --------------------------------------------------
+// Layer/RMS norm rows (one affine entry per element): vectorised.
+template <typename T>
+EMBER_HOT void layer_norm_rows(const RowNormArgs& a, const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
+                               int64_t r0, int64_t r1) {
+  const int64_t D = a.D;
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* xr = x + r * D;
+    T* yr = y + r * D;
+    const double mu = a.rms ? 0.0 : lane_sum<T>(D, [&](int64_t i) { return xr[i]; }) / double(D);
+    const T mt = T(mu);
+    const double var = lane_sum<T>(D, [&](int64_t i) { const T d = xr[i] - mt; return d * d; }) / double(D);
+    const T st = T(1.0 / std::sqrt(var + a.eps));
+    mean[r] = mt;
+    rstd[r] = st;
+    if (w && b) {
+      for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st * w[i] + b[i];
+    } else if (w) {
+      for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st * w[i];
+    } else {
+      for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st;
+    }
+  }
+}
+
 template <typename T>
 EMBER_HOT void row_norm_rows(const RowNormArgs& a, const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
                              int64_t r0, int64_t r1) {
@@ -68,10 +107,48 @@ void row_norm_kernel(const RowNormArgs& a, const Tensor& x, const Tensor& w, con
   dispatch<kNormMask>(x.dtype(), a.rms ? "rms_norm" : "layer_norm", [&](auto tag) {
     using T = EMBER_TYPE(tag);
     parallel_for(0, a.R, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, a.D * 4)), [&](int64_t r0, int64_t r1) {
-      row_norm_rows<T>(a, x.data<T>(), opt_data<T>(w), opt_data<T>(b), y.data<T>(), mean.data<T>(), rstd.data<T>(),
-                       r0, r1);
+      if (a.HW == 1 && a.G == 1)
+        layer_norm_rows<T>(a, x.data<T>(), opt_data<T>(w), opt_data<T>(b), y.data<T>(), mean.data<T>(),
+                           rstd.data<T>(), r0, r1);
+      else
+        row_norm_rows<T>(a, x.data<T>(), opt_data<T>(w), opt_data<T>(b), y.data<T>(), mean.data<T>(),
+                         rstd.data<T>(), r0, r1);
     });
   });
+}
+
+// Layer/RMS norm backward rows: gx, and the affine gradients accumulated into pw / pb (in T,
+// per chunk of kRowChunk rows).
+template <typename T>
+EMBER_HOT void layer_norm_backward_rows(const RowNormArgs& a, const T* g, const T* x, const T* w, const T* mean,
+                                        const T* rstd, T* gx, T* pw, T* pb, int64_t r0, int64_t r1) {
+  const int64_t D = a.D;
+  const double invD = 1.0 / double(std::max<int64_t>(D, 1));
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* gr = g + r * D;
+    const T* xr = x + r * D;
+    const T m = mean[r], s = rstd[r];
+    if (pw)
+      for (int64_t i = 0; i < D; ++i) pw[i] += gr[i] * ((xr[i] - m) * s);
+    if (pb)
+      for (int64_t i = 0; i < D; ++i) pb[i] += gr[i];
+    if (!gx) continue;
+    double s1, s2;
+    if (w) {
+      s1 = a.rms ? 0.0 : lane_sum<T>(D, [&](int64_t i) { return gr[i] * w[i]; });
+      s2 = lane_sum<T>(D, [&](int64_t i) { return gr[i] * w[i] * ((xr[i] - m) * s); });
+    } else {
+      s1 = a.rms ? 0.0 : lane_sum<T>(D, [&](int64_t i) { return gr[i]; });
+      s2 = lane_sum<T>(D, [&](int64_t i) { return gr[i] * ((xr[i] - m) * s); });
+    }
+    const T m1 = T(s1 * invD), m2 = T(s2 * invD);
+    T* gxr = gx + r * D;
+    if (w) {
+      for (int64_t i = 0; i < D; ++i) gxr[i] = s * (gr[i] * w[i] - m1 - (xr[i] - m) * s * m2);
+    } else {
+      for (int64_t i = 0; i < D; ++i) gxr[i] = s * (gr[i] - m1 - (xr[i] - m) * s * m2);
+    }
+  }
 }
 
 // gx for rows [r0, r1); the affine gradients of the rows go to pw / pb (double, one entry
@@ -130,6 +207,30 @@ void row_norm_backward_kernel(const RowNormArgs& a, const Tensor& g, const Tenso
     const int64_t P = a.G * a.Cg;  // affine entries
     const bool want_w = gw.defined(), want_b = gb.defined();
     const int64_t nchunks = (a.R + kRowChunk - 1) / kRowChunk;
+    if (a.HW == 1 && a.G == 1) {  // layer / RMS norm
+      std::vector<T> part;
+      if (want_w || want_b) part.assign(size_t(nchunks * 2 * P), T(0));
+      parallel_for(0, nchunks, 1, [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c)
+          layer_norm_backward_rows<T>(a, g.data<T>(), x.data<T>(), opt_data<T>(w), mean.data<T>(), rstd.data<T>(),
+                                      gx.defined() ? gx.data<T>() : nullptr,
+                                      want_w ? part.data() + c * 2 * P : nullptr,
+                                      want_b ? part.data() + c * 2 * P + P : nullptr, c * kRowChunk,
+                                      std::min(a.R, (c + 1) * kRowChunk));
+      });
+      for (int which = 0; which < 2; ++which) {
+        const Tensor& out = which ? gb : gw;
+        if (!out.defined()) continue;
+        T* o = out.data<T>();
+        std::vector<double> acc(size_t(P), 0.0);
+        for (int64_t c = 0; c < nchunks; ++c) {
+          const T* pc = part.data() + c * 2 * P + which * P;
+          for (int64_t j = 0; j < P; ++j) acc[size_t(j)] += double(pc[j]);
+        }
+        for (int64_t j = 0; j < P; ++j) o[j] = T(acc[size_t(j)]);
+      }
+      return;
+    }
     std::vector<double> partial;
     if (want_w || want_b) partial.assign(size_t(nchunks * 2 * P), 0.0);
     parallel_for(0, nchunks, 1, [&](int64_t c0, int64_t c1) {
