@@ -321,6 +321,10 @@ void init_nn(py::module_& parent) {
                        int reduction) {
     return nogil([&] { return nll_loss(logp, target, weight ? *weight : Tensor(), ignore_index, reduction); });
   });
+  m.def("lstm_cell", [](const Tensor& gates, const Tensor& c) {
+    auto r = nogil([&] { return lstm_cell(gates, c); });
+    return py::make_tuple(r[0], r[1]);
+  });
   m.def("softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, false); }); });
   m.def("log_softmax", [](const Tensor& x, int64_t dim) { return nogil([&] { return softmax(x, dim, true); }); });
 }

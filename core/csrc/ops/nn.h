@@ -126,6 +126,18 @@ extern DispatchStub<NllKernel> nll_stub;
 extern DispatchStub<NllBackwardKernel> nll_backward_stub;
 Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, int64_t ignore_index, int reduction);
 
+// ---- recurrent cells ----------------------------------------------------------------------
+// LSTM pointwise step: gates (B, 4H) pre-activations in torch's order (i, f, g, o), c (B, H):
+// c' = sigmoid(f) * c + sigmoid(i) * tanh(g), h' = sigmoid(o) * tanh(c'). acts (B, 4H)
+// receives the activated gates (saved for the backward).
+using LstmCellKernel = void (*)(const Tensor& gates, const Tensor& c, const Tensor& h_out, const Tensor& c_out,
+                                const Tensor& acts);
+using LstmCellBackwardKernel = void (*)(const Tensor& acts, const Tensor& c, const Tensor& c_new, const Tensor& gh,
+                                        const Tensor& gc, const Tensor& ggates, const Tensor& gc_prev);
+extern DispatchStub<LstmCellKernel> lstm_cell_stub;
+extern DispatchStub<LstmCellBackwardKernel> lstm_cell_backward_stub;
+std::vector<Tensor> lstm_cell(const Tensor& gates, const Tensor& c);  // {h', c'}
+
 // ---- attention --------------------------------------------------------------------
 // Memory-efficient scaled dot-product attention: q (BH, L, E), k (BH, S, E), v (BH, S, Ev)
 // contiguous; never holds more than one (block x block) tile of the score matrix per thread.

@@ -5,6 +5,7 @@
 
 #include "elementwise.h"
 #include "index.h"
+#include "shape.h"
 #include "../autograd/record.h"
 #include "../autograd/sugar.h"
 
@@ -305,7 +306,7 @@ static Tensor diagonal_impl(const Tensor& x, int64_t offset, int64_t d1, int64_t
   return make_view(x, sz, st, off);
 }
 
-std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
+std::vector<Tensor> unbind_impl(const Tensor& x, int64_t dim) {
   EMBER_CHECK(x.dim() > 0, ValueError, "[unbind] dimension specified as ", dim, " but tensor has no dimensions");
   dim = wrap_dim(dim, x.dim(), "unbind");
   std::vector<Tensor> r;
@@ -313,7 +314,7 @@ std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
   return r;
 }
 
-std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim) {
+std::vector<Tensor> split_impl(const Tensor& x, int64_t size, int64_t dim) {
   EMBER_CHECK(x.dim() > 0, ValueError, "[split] expected at least a 1-dimensional tensor");
   dim = wrap_dim(dim, x.dim(), "split");
   EMBER_CHECK(size > 0 || (size == 0 && x.sizes()[dim] == 0), ValueError,
@@ -325,7 +326,7 @@ std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim) {
   return r;
 }
 
-std::vector<Tensor> split_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
+std::vector<Tensor> split_sizes_impl(const Tensor& x, const Shape& sizes, int64_t dim) {
   dim = wrap_dim(dim, x.dim(), "split");
   int64_t total = 0;
   for (int64_t s : sizes) {
@@ -355,7 +356,7 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
     for (int64_t i = 0; i < chunks; ++i) r.push_back(view(x, x.sizes()));
     return r;
   }
-  return split(x, size, dim);
+  return split(x, size, dim);  // records one node for all chunks
 }
 
 Tensor view_as_real(const Tensor& x) {
@@ -470,6 +471,46 @@ Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::op
 }
 Tensor diagonal(const Tensor& x, int64_t offset, int64_t d1, int64_t d2) {
   return record_view("diagonal", x, [&] { return diagonal_impl(x, offset, d1, d2); }, ViewGrad::Strided);
+}
+
+// Pieces of x along dim (views), recorded as one node whose backward concatenates the pieces'
+// gradients (zeros for unused ones): O(x.numel()) however many pieces are used, where one node
+// per piece would build a full-size gradient per piece. `stacked`: the pieces dropped dim.
+namespace {
+template <typename F>
+std::vector<Tensor> record_pieces(const char* op, const Tensor& x, int64_t dim, bool stacked, F compute) {
+  Recorder rec(op, {x});
+  std::vector<Tensor> r = compute();
+  if (!rec || r.empty()) return r;
+  for (auto& v : r)
+    if (v.is_same(x)) v = make_view(x, x.sizes(), x.strides(), x.offset());
+  rec.set_outputs(r, true);
+  std::vector<Shape> shapes;
+  for (const auto& v : r) shapes.push_back(v.sizes());
+  const ScalarType dt = x.dtype();
+  const Device dev = x.device();
+  const int64_t d = wrap_quiet(dim, x.dim());
+  rec.node().fn = [shapes, dt, dev, d, stacked](FnNode&, variable_list& g) -> variable_list {
+    std::vector<Tensor> parts;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      Tensor gi = i < g.size() && g[i].defined() ? g[i] : zeros(shapes[i], dt, dev);
+      parts.push_back(stacked ? unsqueeze(gi, d) : gi);
+    }
+    return {cat(parts, d)};
+  };
+  return r;
+}
+}  // namespace
+
+std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
+  return record_pieces("unbind", x, dim, true, [&] { return unbind_impl(x, dim); });
+}
+std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim) {
+  if (x.dim() > 0 && x.sizes()[wrap_quiet(dim, x.dim())] == 0) return split_impl(x, size, dim);
+  return record_pieces("split", x, dim, false, [&] { return split_impl(x, size, dim); });
+}
+std::vector<Tensor> split_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
+  return record_pieces("split_with_sizes", x, dim, false, [&] { return split_sizes_impl(x, sizes, dim); });
 }
 
 }  // namespace ember

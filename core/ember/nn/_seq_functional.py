@@ -18,7 +18,7 @@ Example:
 import math
 
 import ember
-from ember import Tensor
+from ember import Tensor, _C
 
 from ._kernels import dropout, scaled_dot_product_attention, softmax
 from ._functional.distance import linear, pad
@@ -42,6 +42,9 @@ def _rnn_step(act):
 
 def _lstm_step(xp_t, h, c, w_hh_t, b_hh, w_hr_t):
     gates = ember.addmm(xp_t, h, w_hh_t)  # (b, 4H): i, f, g, o
+    if gates.dtype in _FUSED_DTYPES and c.dtype == gates.dtype:
+        h, c = _C._nn.lstm_cell(gates, c)  # the pointwise step in one pass (and one backward pass)
+        return (h if w_hr_t is None else ember.matmul(h, w_hr_t)), c
     H = c.shape[1]
     if_ = gates[:, :2 * H].sigmoid()
     g = gates[:, 2 * H:3 * H].tanh()
@@ -51,6 +54,9 @@ def _lstm_step(xp_t, h, c, w_hh_t, b_hh, w_hr_t):
     if w_hr_t is not None:
         h = ember.matmul(h, w_hr_t)
     return h, c
+
+
+_FUSED_DTYPES = (ember.float32, ember.float64)
 
 
 def _gru_step(xp_t, h, c, w_hh_t, b_hh, w_hr_t):
@@ -160,6 +166,9 @@ def _run_direction(mode, xp, batch_sizes, offsets, h0, c0, w_hh, b_hh, w_hr, rev
     w_hr_t = None if w_hr is None else w_hr.t()
     T = len(batch_sizes)
     outs = []
+    # one split node for all steps: its backward is one concatenation, where a slice per step
+    # would build a full-size gradient of xp per step (quadratic in T)
+    steps = ember.split(xp, [int(b) for b in batch_sizes]) if T else []
     if not reverse:
         h, c = h0, c0
         done_h, done_c = [], []
@@ -171,7 +180,7 @@ def _run_direction(mode, xp, batch_sizes, offsets, h0, c0, w_hh, b_hh, w_hr, rev
                 if c is not None:
                     done_c.append(c[b:])
                     c = c[:b]
-            h, c = step(xp[offsets[t]:offsets[t] + b], h, c, w_hh_t, b_hh, w_hr_t)
+            h, c = step(steps[t], h, c, w_hh_t, b_hh, w_hr_t)
             outs.append(h)
         h_n = ember.cat([h] + done_h[::-1], 0) if done_h else h
         c_n = (ember.cat([c] + done_c[::-1], 0) if done_c else c) if c is not None else None
@@ -185,7 +194,7 @@ def _run_direction(mode, xp, batch_sizes, offsets, h0, c0, w_hh, b_hh, w_hr, rev
                 h = ember.cat([h, h0[h.shape[0]:b]], 0)
                 if c is not None:
                     c = ember.cat([c, c0[c.shape[0]:b]], 0)
-            h, c = step(xp[offsets[t]:offsets[t] + b], h, c, w_hh_t, b_hh, w_hr_t)
+            h, c = step(steps[t], h, c, w_hh_t, b_hh, w_hr_t)
             outs.append(h)
         outs.reverse()
         h_n, c_n = h, c

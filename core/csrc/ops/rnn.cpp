@@ -1,0 +1,64 @@
+// Front end of the fused LSTM pointwise step (ops/nn.h) and its derivative: the fused
+// backward kernel, or the same formulas with recording ops when create_graph=True.
+#include "../autograd/record.h"
+#include "../autograd/sugar.h"
+#include "creation.h"
+#include "elementwise.h"
+#include "nn.h"
+#include "shape.h"
+#include "view.h"
+
+namespace ember {
+
+DispatchStub<LstmCellKernel> lstm_cell_stub("lstm_cell");
+DispatchStub<LstmCellBackwardKernel> lstm_cell_backward_stub("lstm_cell");
+
+using namespace autograd;
+
+std::vector<Tensor> lstm_cell(const Tensor& gates, const Tensor& c) {
+  const char* op = "lstm_cell";
+  EMBER_CHECK(c.dim() == 2 && gates.dim() == 2 && gates.sizes()[0] == c.sizes()[0] &&
+                  gates.sizes()[1] == 4 * c.sizes()[1],
+              ValueError, "[", op, "] expected gates (B, 4H) and cell (B, H), got ", gates.sizes(), " and ", c.sizes());
+  EMBER_CHECK(gates.dtype() == c.dtype() && (c.dtype() == ScalarType::Float32 || c.dtype() == ScalarType::Float64),
+              TypeError, "[", op, "] expected float32 or float64 gates and cell of one dtype, got ", gates.dtype(),
+              " and ", c.dtype());
+  Recorder rec(op, {gates, c});
+  Tensor gc = contiguous(gates), cc = contiguous(c);
+  Tensor h = empty(c.sizes(), c.dtype(), c.device()), cn = empty(c.sizes(), c.dtype(), c.device());
+  Tensor acts = empty(gates.sizes(), c.dtype(), c.device());
+  if (c.numel()) lstm_cell_stub(c.device(), gc, cc, h, cn, acts);
+  if (rec) {
+    rec.set_outputs({h, cn});
+    FnNode& n = rec.node();
+    n.save(gates);
+    n.save(c);
+    n.save(acts);
+    n.save_output(cn);
+    n.fn = [](FnNode& n, variable_list& g) {
+      Tensor gates = n.get(0), c = n.get(1);
+      const int64_t H = c.sizes()[1];
+      if (GradMode::is_enabled()) {
+        Tensor i = un(UnaryOp::sigmoid, narrow(gates, 1, 0, H)), f = un(UnaryOp::sigmoid, narrow(gates, 1, H, H));
+        Tensor gg = un(UnaryOp::tanh, narrow(gates, 1, 2 * H, H)), o = un(UnaryOp::sigmoid, narrow(gates, 1, 3 * H, H));
+        Tensor cn = f * c + i * gg, tc = un(UnaryOp::tanh, cn);
+        Tensor dh = g[0].defined() ? g[0] : zeros_like(c);
+        Tensor dc = dh * o * (1.0 - tc * tc);
+        if (g[1].defined()) dc = dc + g[1];
+        Tensor dg = cat({dc * gg * i * (1.0 - i), dc * c * f * (1.0 - f), dc * i * (1.0 - gg * gg),
+                         dh * tc * o * (1.0 - o)},
+                        1);
+        return variable_list{dg, dc * f};
+      }
+      Tensor acts = n.get(2), cn = n.get(3);
+      Tensor ggates = empty(gates.sizes(), c.dtype(), c.device()), gcp = empty(c.sizes(), c.dtype(), c.device());
+      if (c.numel())
+        lstm_cell_backward_stub(c.device(), acts, contiguous(c), cn, g[0].defined() ? contiguous(g[0]) : Tensor(),
+                                g[1].defined() ? contiguous(g[1]) : Tensor(), ggates, gcp);
+      return variable_list{ggates, gcp};
+    };
+  }
+  return {h, cn};
+}
+
+}  // namespace ember
