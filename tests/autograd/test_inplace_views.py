@@ -348,3 +348,21 @@ def test_no_derivative_ops_raise_at_backward():
     assert u.requires_grad
     with pytest.raises(NotImplementedError, match=r"\[unique\] the derivative is not implemented"):
         u.sum().backward()
+
+
+def test_split_and_unbind_record_one_node_for_all_pieces():
+    import numpy as np
+    x = ember.randn(6, 3, requires_grad=True)
+    parts = ember.split(x, [1, 2, 3])
+    assert len({id(p.grad_fn) for p in parts}) == 1 and parts[0].grad_fn is parts[2].grad_fn
+    assert [p._is_view for p in parts] == [True] * 3
+    (parts[0] * 3).sum().backward()  # unused pieces get zero gradient
+    np.testing.assert_array_equal(x.grad.numpy()[:, 0], [3, 0, 0, 0, 0, 0])
+    y = x.clone()
+    rows = y.unbind(0)
+    rows[4].mul_(5)  # an in-place op on one piece rewrites the base's history
+    x.grad = None
+    (rows[4].sum() + rows[1].sum() + y[4].sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy()[:, 0], [0, 1, 0, 0, 10, 0])
+    a, b = ember.randn(4, 2, requires_grad=True).chunk(2, 1)
+    assert a.grad_fn is b.grad_fn
