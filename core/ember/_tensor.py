@@ -340,3 +340,17 @@ def _deepcopy(self, memo):
 
 
 Tensor.__deepcopy__ = _deepcopy
+
+
+def _softmax(self, dim, dtype=None):
+    """Softmax along dim (the fused kernel of ember.nn.functional.softmax)."""
+    return _C._nn.softmax(self if dtype is None else self.to(dtype), dim)
+
+
+def _log_softmax(self, dim, dtype=None):
+    """log(softmax) along dim (the fused kernel of ember.nn.functional.log_softmax)."""
+    return _C._nn.log_softmax(self if dtype is None else self.to(dtype), dim)
+
+
+Tensor.softmax = _softmax
+Tensor.log_softmax = _log_softmax
