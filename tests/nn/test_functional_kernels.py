@@ -512,3 +512,26 @@ def test_softmax_nan_rows_and_strided_blocks(dim):
     ok = ~np.isnan(e.sum(axis=dim, keepdims=True)).repeat(300, axis=dim)
     ref = e / e.sum(axis=dim, keepdims=True)
     np.testing.assert_allclose(F.softmax(T(x), dim).numpy()[ok], ref[ok], rtol=1e-13)
+
+
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, padding=2, dilation=2, groups=2)])
+def test_conv_large_outputs_tiled_paths(kw):
+    # outputs of >= 512 positions take the tiled forward and the per-image backward paths
+    x, w = rng.standard_normal((2, 4, 33, 41)), rng.standard_normal((6, 4 // kw.get("groups", 1), 3, 3))
+    xt, wt = T(x, True), T(w, True)
+    y = F.conv2d(xt, wt, **kw)
+    assert y.shape[2] * y.shape[3] >= 512 or kw.get("stride") == 2
+    np.testing.assert_allclose(y.detach().numpy(), ref_conv(x, w, **kw), rtol=1e-11, atol=1e-11)
+    gy = rng.standard_normal(tuple(y.shape))
+    y.backward(ember.tensor(gy))
+    s = kw.get("stride", 1)
+    op = tuple((x.shape[2 + i] + 2 * kw["padding"] - kw.get("dilation", 1) * 2 - 1) % s for i in range(2))
+    gx_ref = ref_conv_transpose(gy, w, stride=s, padding=kw["padding"], output_padding=op,
+                                dilation=kw.get("dilation", 1), groups=kw.get("groups", 1))
+    np.testing.assert_allclose(xt.grad.numpy(), gx_ref, rtol=1e-10, atol=1e-10)
+    # weight gradient: d<conv(x, w), gy>/dw, by central differences on a few entries (linear in w)
+    for idx in [(0, 0, 0, 0), (5, 1, 2, 1), (3, 0, 1, 2)]:
+        e = np.zeros_like(w)
+        e[idx] = 1.0
+        num = (ref_conv(x, w + e, **kw) * gy).sum() - (ref_conv(x, w - e, **kw) * gy).sum()
+        assert math.isclose(wt.grad.numpy()[idx], num / 2, rel_tol=1e-9, abs_tol=1e-9)

@@ -1,6 +1,8 @@
 // CPU kernels of the nn family (ops/nn.h): im2col/col2im for convolutions, window-table
 // pooling, softmax. Front ends hand over contiguous float32/float64 tensors; every kernel
 // splits independent planes or rows over the thread pool.
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -58,7 +60,7 @@ EMBER_HOT void im2col_plane(const ConvGeom& g, const T* x, T* col, int64_t row_s
 }
 
 template <typename T>
-EMBER_HOT void col2im_plane(const ConvGeom& g, const T* col, T* x) {
+EMBER_HOT void col2im_plane(const ConvGeom& g, const T* col, T* x, int64_t row_stride) {
   const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
   const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
   std::fill(x, x + ID * IH * IW, T(0));
@@ -71,6 +73,7 @@ EMBER_HOT void col2im_plane(const ConvGeom& g, const T* col, T* x) {
         int64_t hi = IW - w0 <= 0 ? 0 : (IW - w0 + s2 - 1) / s2;
         lo = std::min(lo, OW);
         hi = std::clamp(hi, lo, OW);
+        const T* row_start = col;
         for (int64_t od = 0; od < OD; ++od) {
           const int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
           for (int64_t oh = 0; oh < OH; ++oh, col += OW) {
@@ -84,6 +87,7 @@ EMBER_HOT void col2im_plane(const ConvGeom& g, const T* col, T* x) {
             }
           }
         }
+        col = row_start + row_stride;
       }
 }
 
@@ -106,14 +110,100 @@ void im2col_kernel(const ConvGeom& g, const Tensor& x, const Tensor& col, bool b
   });
 }
 
-void col2im_kernel(const ConvGeom& g, const Tensor& col, const Tensor& x) {
+void col2im_kernel(const ConvGeom& g, const Tensor& col, const Tensor& x, bool batch_inner) {
   dispatch<kNNMask>(x.dtype(), "conv", [&](auto tag) {
     using T = EMBER_TYPE(tag);
     T* xp = x.data<T>();
     const T* cp = col.data<T>();
-    const int64_t lin = g.lin(), ccol = g.kprod() * g.lout();
+    const int64_t lin = g.lin(), L = g.lout(), kp = g.kprod(), ccol = kp * L;
     parallel_for(0, g.N * g.C, plane_grain(ccol), [&](int64_t b, int64_t e) {
-      for (int64_t p = b; p < e; ++p) col2im_plane<T>(g, cp + p * ccol, xp + p * lin);
+      for (int64_t p = b; p < e; ++p) {
+        if (batch_inner) {  // col (C * kprod, N, L)
+          const int64_t n = p / g.C, c = p % g.C;
+          col2im_plane<T>(g, cp + (c * kp * g.N + n) * L, xp + p * lin, g.N * L);
+        } else {
+          col2im_plane<T>(g, cp + p * ccol, xp + p * lin, L);
+        }
+      }
+    });
+  });
+}
+
+// ---- convolution forward by tiles ------------------------------------------------------
+template <typename T> struct ConvGemm;
+template <> struct ConvGemm<float> {
+  static void run(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+    scipy_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  }
+};
+template <> struct ConvGemm<double> {
+  static void run(int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c, int ldc) {
+    scipy_cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+  }
+};
+
+// Columns of output rows [r0, r1) (rows = (od, oh) pairs, OW positions each) of one image,
+// into buf (C * kprod, (r1 - r0) * OW).
+template <typename T>
+EMBER_HOT void im2col_rows(const ConvGeom& g, const T* x, T* buf, int64_t r0, int64_t r1) {
+  const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2], OH = g.out[1], OW = g.out[2];
+  const int64_t tl = (r1 - r0) * OW, s2 = g.stride[2];
+  T* out = buf;
+  for (int64_t c = 0; c < g.C; ++c) {
+    const T* xc = x + c * ID * IH * IW;
+    for (int64_t kd = 0; kd < g.k[0]; ++kd)
+      for (int64_t kh = 0; kh < g.k[1]; ++kh)
+        for (int64_t kw = 0; kw < g.k[2]; ++kw, out += tl) {
+          const int64_t w0 = kw * g.dil[2] - g.pad[2];
+          int64_t lo = w0 >= 0 ? 0 : (-w0 + s2 - 1) / s2;
+          int64_t hi = IW - w0 <= 0 ? 0 : (IW - w0 + s2 - 1) / s2;
+          lo = std::min(lo, OW);
+          hi = std::clamp(hi, lo, OW);
+          T* col = out;
+          for (int64_t r = r0; r < r1; ++r, col += OW) {
+            const int64_t od = r / OH, oh = r % OH;
+            const int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+            const int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+            if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+              std::fill(col, col + OW, T(0));
+              continue;
+            }
+            const T* row = xc + (id * IH + ih) * IW + w0;
+            std::fill(col, col + lo, T(0));
+            if (s2 == 1) std::memcpy(col + lo, row + lo, sizeof(T) * (hi - lo));
+            else for (int64_t ow = lo; ow < hi; ++ow) col[ow] = row[ow * s2];
+            std::fill(col + hi, col + OW, T(0));
+          }
+        }
+  }
+}
+
+constexpr int64_t kTileCols = 512;
+
+void conv_forward_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& y) {
+  dispatch<kNNMask>(x.dtype(), "conv", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    const int64_t rows = g.out[0] * g.out[1], OW = g.out[2], L = rows * OW;
+    const int64_t ck = g.C * g.kprod(), cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod();
+    // tile: at least kTileCols output positions (GEMMs wide enough to run at full speed),
+    // whole output rows, at most the image
+    const int64_t tile_rows = std::clamp<int64_t>((kTileCols + OW - 1) / OW, 1, rows);
+    const int64_t ntiles = (rows + tile_rows - 1) / tile_rows;
+    const T* xp = x.data<T>();
+    const T* wp = w.data<T>();
+    T* yp = y.data<T>();
+    BlasSerialGuard serial;
+    parallel_for(0, g.N * ntiles, 1, [&](int64_t t0, int64_t t1) {
+      std::vector<T> buf;
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / ntiles, r0 = (t % ntiles) * tile_rows, r1 = std::min(rows, r0 + tile_rows);
+        const int64_t tl = (r1 - r0) * OW;
+        buf.resize(size_t(ck * tl));
+        im2col_rows<T>(g, xp + n * g.C * g.lin(), buf.data(), r0, r1);
+        for (int64_t gi = 0; gi < g.G; ++gi)
+          ConvGemm<T>::run(int(og), int(tl), int(ckg), wp + gi * og * ckg, int(ckg), buf.data() + gi * ckg * tl,
+                           int(tl), yp + (n * g.Cout + gi * og) * L + r0 * OW, int(L));
+      }
     });
   });
 }
@@ -415,6 +505,7 @@ void softmax_backward_kernel(const Tensor& g, const Tensor& y, const Tensor& gx,
 }  // namespace
 
 EMBER_REGISTER_CPU(im2col_stub, im2col_kernel);
+EMBER_REGISTER_CPU(conv_forward_stub, conv_forward_kernel);
 EMBER_REGISTER_CPU(col2im_stub, col2im_kernel);
 EMBER_REGISTER_CPU(max_pool_stub, max_pool_kernel);
 EMBER_REGISTER_CPU(avg_pool_stub, avg_pool_kernel);

@@ -13,6 +13,7 @@ namespace ember {
 
 DispatchStub<Im2colKernel> im2col_stub("conv");
 DispatchStub<Col2imKernel> col2im_stub("conv");
+DispatchStub<ConvForwardKernel> conv_forward_stub("conv");
 
 using namespace autograd;
 
@@ -65,6 +66,22 @@ Tensor forward_impl(const Tensor& x0, const Tensor& w0, const ConvGeom& g) {
     const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
     Tensor y = empty(g.y_shape(), x.dtype(), x.device());
     if (y.numel() == 0) return y;
+    // tiles of im2col + GEMM for large outputs; small ones (a few output rows) multiply the
+    // whole batch's columns at once
+    if (!g.pointwise() && cg * g.kprod() > 0 && L >= 512 && x.device().is_cpu()) {
+      conv_forward_stub(x.device(), g, x, w, y);
+      return y;
+    }
+    if (!g.pointwise()) {
+      // small outputs: one GEMM per group over the whole batch, columns laid out (C*k, N, L),
+      // then (Cout, N, L) -> (N, Cout, L)
+      Tensor col = empty({g.C * g.kprod(), g.N, L}, x.dtype(), x.device());
+      im2col_stub(x.device(), g, x, col, true);
+      Tensor tmp = empty({g.G, og, g.N * L}, x.dtype(), x.device());
+      gemm_out("conv", tmp, view(w, {g.G, og, ckg}), view(col, {g.G, ckg, g.N * L}), Scalar(1.0), Scalar(0.0));
+      copy_(view(y, {g.N, g.Cout, L}), permute(view(tmp, {g.Cout, g.N, L}), {1, 0, 2}));
+      return y;
+    }
     Tensor col = columns(x, g);
     Tensor yv = view(y, {g.N, g.G, og, L});
     Tensor wv = expand(view(w, {1, g.G, og, ckg}), {g.N, g.G, og, ckg});
@@ -86,10 +103,18 @@ Tensor backward_input_impl(const Tensor& gy0, const Tensor& w0, const ConvGeom& 
     }
     Tensor gx = zeros(g.x_shape(), gy.dtype(), gy.device());
     if (gx.numel() == 0 || L == 0) return gx;
+    if (L < 512) {  // small outputs: one GEMM per group over the batch, columns (C*k, N, L)
+      Tensor gyt = contiguous(permute(view(gy, {g.N, g.Cout, L}), {1, 0, 2}));  // (Cout, N, L)
+      Tensor col = empty({g.C * g.kprod(), g.N, L}, gy.dtype(), gy.device());
+      gemm_out("conv_transpose", view(col, {g.G, ckg, g.N * L}), mT(view(w, {g.G, og, ckg})),
+               view(gyt, {g.G, og, g.N * L}), Scalar(1.0), Scalar(0.0));
+      col2im_stub(gy.device(), g, col, gx, true);
+      return gx;
+    }
     Tensor col = empty({g.N, g.G, ckg, L}, gy.dtype(), gy.device());
     Tensor wt = expand(mT(view(w, {1, g.G, og, ckg})), {g.N, g.G, ckg, og});
     gemm_out("conv_transpose", col, wt, view(gy, {g.N, g.G, og, L}), Scalar(1.0), Scalar(0.0));
-    col2im_stub(gy.device(), g, col, gx);
+    col2im_stub(gy.device(), g, col, gx, false);
     return gx;
   });
 }
@@ -191,7 +216,7 @@ Tensor col2im(const Tensor& col, const ConvGeom& g) {
   Recorder rec("fold", {col});
   Tensor cc = is16(col.dtype()) ? to_dtype(col, ScalarType::Float32) : contiguous(col);
   Tensor x = zeros(g.x_shape(), cc.dtype(), col.device());
-  if (x.numel() && cc.numel()) col2im_stub(col.device(), g, cc, x);
+  if (x.numel() && cc.numel()) col2im_stub(col.device(), g, cc, x, false);
   if (is16(col.dtype())) x = to_dtype(x, col.dtype());
   if (rec) {
     rec.set_outputs({x});

@@ -36,8 +36,12 @@ struct ConvGeom {
 // col: (N, C * kprod, Lout) contiguous, or (C * kprod, N, Lout) with batch_inner (one GEMM
 // over the whole batch for the weight gradient); x: (N, C, *in) contiguous.
 using Im2colKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& col, bool batch_inner);
-using Col2imKernel = void (*)(const ConvGeom&, const Tensor& col, const Tensor& x);  // x overwritten
+using Col2imKernel = void (*)(const ConvGeom&, const Tensor& col, const Tensor& x, bool batch_inner);  // x overwritten
 extern DispatchStub<Im2colKernel> im2col_stub;
+// y (N, Cout, *out) = conv(x, w) with im2col done per tile of output rows into a per-thread
+// buffer, each tile multiplied right away (the columns never leave the cache).
+using ConvForwardKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& w, const Tensor& y);
+extern DispatchStub<ConvForwardKernel> conv_forward_stub;
 extern DispatchStub<Col2imKernel> col2im_stub;
 
 Tensor conv_forward(const Tensor& x, const Tensor& w, const ConvGeom& g);
