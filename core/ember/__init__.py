@@ -20,7 +20,19 @@ import os as _os
 # resolves whatever the RPATH (editable and in-tree builds included).
 import scipy_openblas32 as _openblas
 
-_ctypes.CDLL(_os.path.join(_openblas.get_lib_dir(), _openblas.get_library(fullname=True)), mode=_ctypes.RTLD_GLOBAL)
+# ember runs BLAS serially inside its own thread pool (big GEMMs are split over it), so
+# OpenBLAS must not start worker threads of its own: idle, they spin and take cores from
+# ember's pool. The variable is read when the library loads, then restored.
+_prev_blas_threads = _os.environ.get("OPENBLAS_NUM_THREADS")
+_os.environ["OPENBLAS_NUM_THREADS"] = "1"
+try:
+    _ctypes.CDLL(_os.path.join(_openblas.get_lib_dir(), _openblas.get_library(fullname=True)),
+                 mode=_ctypes.RTLD_GLOBAL)
+finally:
+    if _prev_blas_threads is None:
+        del _os.environ["OPENBLAS_NUM_THREADS"]
+    else:
+        _os.environ["OPENBLAS_NUM_THREADS"] = _prev_blas_threads
 
 from . import _C  # noqa: E402
 from ._C import *  # noqa: E402,F401,F403
