@@ -212,22 +212,40 @@ void conv_forward_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, co
 template <typename T>
 EMBER_HOT void max_pool_plane(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
   const int64_t IH = g.in[1], IW = g.in[2];
+  const bool unit = g.dil[0] == 1 && g.dil[1] == 1 && g.dil[2] == 1;
   for (int64_t od = 0; od < g.out[0]; ++od)
     for (int64_t oh = 0; oh < g.out[1]; ++oh)
       for (int64_t ow = 0; ow < g.out[2]; ++ow) {
         T best = -std::numeric_limits<T>::infinity();
         int64_t bi = -1;
-        for (int64_t d = g.begin[0][od]; d < g.end[0][od]; d += g.dil[0]) {
-          if (d < 0 || d >= g.in[0]) continue;
-          for (int64_t h = g.begin[1][oh]; h < g.end[1][oh]; h += g.dil[1]) {
-            if (h < 0 || h >= IH) continue;
-            const T* row = x + (d * IH + h) * IW;
-            for (int64_t w = g.begin[2][ow]; w < g.end[2][ow]; w += g.dil[2]) {
-              if (w < 0 || w >= IW) continue;
-              T v = row[w];
-              if (bi < 0 || v > best || std::isnan(v)) {  // nan wins, as in PyTorch
-                best = v;
-                bi = (d * IH + h) * IW + w;
+        if (unit) {  // windows clamped to the input once: no per-element bounds checks
+          const int64_t d0 = std::max<int64_t>(g.begin[0][od], 0), d1 = std::min(g.end[0][od], g.in[0]);
+          const int64_t h0 = std::max<int64_t>(g.begin[1][oh], 0), h1 = std::min(g.end[1][oh], IH);
+          const int64_t w0 = std::max<int64_t>(g.begin[2][ow], 0), w1 = std::min(g.end[2][ow], IW);
+          for (int64_t d = d0; d < d1; ++d)
+            for (int64_t h = h0; h < h1; ++h) {
+              const int64_t base = (d * IH + h) * IW;
+              for (int64_t w = w0; w < w1; ++w) {
+                const T v = x[base + w];
+                if (bi < 0 || v > best || v != v) {  // nan wins, as in PyTorch
+                  best = v;
+                  bi = base + w;
+                }
+              }
+            }
+        } else {
+          for (int64_t d = g.begin[0][od]; d < g.end[0][od]; d += g.dil[0]) {
+            if (d < 0 || d >= g.in[0]) continue;
+            for (int64_t h = g.begin[1][oh]; h < g.end[1][oh]; h += g.dil[1]) {
+              if (h < 0 || h >= IH) continue;
+              const T* row = x + (d * IH + h) * IW;
+              for (int64_t w = g.begin[2][ow]; w < g.end[2][ow]; w += g.dil[2]) {
+                if (w < 0 || w >= IW) continue;
+                T v = row[w];
+                if (bi < 0 || v > best || std::isnan(v)) {  // nan wins, as in PyTorch
+                  best = v;
+                  bi = (d * IH + h) * IW + w;
+                }
               }
             }
           }
