@@ -44,6 +44,50 @@ variable_list attention_grads_graph(const Tensor& q, const Tensor& k, const Tens
   Tensor ds = p * (dp - sum(dp * p, OptDims(Shape{-1}), true, std::nullopt));
   return {matmul(ds, k) * scale, matmul(mT(ds), q) * scale, gv};
 }
+// Sizes of an attention over q (*lead, L, E), k (*lead, S, E), v (*lead, S, Ev).
+AttnArgs attn_args(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, double scale) {
+  const int64_t nd = q.dim();
+  AttnArgs a;
+  a.BH = 1;
+  for (int64_t d = 0; d < nd - 2; ++d) a.BH *= q.sizes()[d];
+  a.L = q.sizes()[nd - 2];
+  a.E = q.sizes()[nd - 1];
+  a.S = k.sizes()[nd - 2];
+  a.Ev = v.sizes()[nd - 1];
+  a.scale = scale;
+  a.causal = causal;
+  return a;
+}
+
+// Points a.mask at `mask` (additive, broadcastable to (*lead, L, S)) as a broadcast view in
+// the compute dtype, with the element offset of each flattened batch index. `holder` keeps
+// the view alive.
+void attach_mask(AttnArgs& a, const Tensor& mask, const Shape& lead, ScalarType ct, Tensor& holder) {
+  if (!mask.defined()) return;
+  const int64_t nb = int64_t(lead.size());
+  Shape full_shape = lead;
+  full_shape.push_back(a.L);
+  full_shape.push_back(a.S);
+  Tensor mc = to_dtype(mask, ct);
+  if (mc.dim() < nb + 2) {
+    Shape ms(size_t(nb + 2 - mc.dim()), 1);
+    ms.insert(ms.end(), mc.sizes().begin(), mc.sizes().end());
+    mc = reshape(mc, ms);
+  }
+  holder = expand(mc, full_shape);  // a view: broadcast dims have stride 0
+  a.mask = &holder;
+  a.mask_ls = holder.strides()[nb];
+  a.mask_ss = holder.strides()[nb + 1];
+  a.mask_off.assign(size_t(a.BH), 0);
+  for (int64_t bh = 0; bh < a.BH; ++bh) {
+    int64_t rem = bh, off = 0;
+    for (int64_t d = nb - 1; d >= 0; --d) {
+      off += (rem % lead[size_t(d)]) * holder.strides()[d];
+      rem /= lead[size_t(d)];
+    }
+    a.mask_off[size_t(bh)] = off;
+  }
+}
 }  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
@@ -70,40 +114,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   Recorder rec(kOp, {q, k, v});
   const ScalarType ct = is16(q.dtype()) ? ScalarType::Float32 : q.dtype();
   Tensor qc = contiguous(to_dtype(q, ct)), kc = contiguous(to_dtype(k, ct)), vc = contiguous(to_dtype(v, ct));
-  AttnArgs a;
-  a.BH = 1;
-  for (int64_t d : lead) a.BH *= d;
-  a.L = L;
-  a.S = S;
-  a.E = E;
-  a.Ev = Ev;
-  a.scale = scale;
-  a.causal = causal;
+  AttnArgs a = attn_args(q, k, v, causal, scale);
   Tensor mc;
-  if (mask.defined()) {
-    Shape full_shape = lead;
-    full_shape.push_back(L);
-    full_shape.push_back(S);
-    mc = to_dtype(mask, ct);
-    if (mc.dim() < int64_t(full_shape.size())) {
-      Shape ms(full_shape.size() - size_t(mc.dim()), 1);
-      ms.insert(ms.end(), mc.sizes().begin(), mc.sizes().end());
-      mc = reshape(mc, ms);
-    }
-    mc = expand(mc, full_shape);  // a view: broadcast dims have stride 0
-    a.mask = &mc;
-    a.mask_ls = mc.strides()[nd - 2];
-    a.mask_ss = mc.strides()[nd - 1];
-    a.mask_off.assign(size_t(a.BH), mc.offset());
-    for (int64_t bh = 0; bh < a.BH; ++bh) {
-      int64_t rem = bh, off = mc.offset();
-      for (int64_t d = nd - 3; d >= 0; --d) {
-        off += (rem % lead[size_t(d)]) * mc.strides()[d];
-        rem /= lead[size_t(d)];
-      }
-      a.mask_off[size_t(bh)] = off - mc.offset();
-    }
-  }
+  attach_mask(a, mask, lead, ct, mc);
   Shape oshape = lead;
   oshape.push_back(L);
   oshape.push_back(Ev);
@@ -134,43 +147,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       const ScalarType ct = out.dtype();
       Tensor qc = contiguous(to_dtype(q, ct)), kc = contiguous(to_dtype(k, ct)), vc = contiguous(to_dtype(v, ct));
       Tensor go = contiguous(to_dtype(g[0], ct));
-      AttnArgs a;
-      const int64_t nd = q.dim();
-      a.BH = q.numel() / std::max<int64_t>(1, q.sizes()[nd - 2] * q.sizes()[nd - 1]);
-      if (q.sizes()[nd - 2] * q.sizes()[nd - 1] == 0) {
-        a.BH = 1;
-        for (int64_t d = 0; d < nd - 2; ++d) a.BH *= q.sizes()[d];
-      }
-      a.L = q.sizes()[nd - 2];
-      a.E = q.sizes()[nd - 1];
-      a.S = k.sizes()[nd - 2];
-      a.Ev = v.sizes()[nd - 1];
-      a.scale = scale;
-      a.causal = causal;
+      AttnArgs a = attn_args(q, k, v, causal, scale);
       Tensor mc;
-      if (mask.defined()) {  // same broadcast view as the forward
-        Shape full_shape(q.sizes().begin(), q.sizes().end() - 1);
-        full_shape.push_back(a.S);
-        mc = to_dtype(mask, ct);
-        if (mc.dim() < nd) {
-          Shape ms(size_t(nd - mc.dim()), 1);
-          ms.insert(ms.end(), mc.sizes().begin(), mc.sizes().end());
-          mc = reshape(mc, ms);
-        }
-        mc = expand(mc, full_shape);
-        a.mask = &mc;
-        a.mask_ls = mc.strides()[nd - 2];
-        a.mask_ss = mc.strides()[nd - 1];
-        a.mask_off.assign(size_t(a.BH), 0);
-        for (int64_t bh = 0; bh < a.BH; ++bh) {
-          int64_t rem = bh, off = 0;
-          for (int64_t d = nd - 3; d >= 0; --d) {
-            off += (rem % full_shape[size_t(d)]) * mc.strides()[d];
-            rem /= full_shape[size_t(d)];
-          }
-          a.mask_off[size_t(bh)] = off;
-        }
-      }
+      attach_mask(a, mask, Shape(q.sizes().begin(), q.sizes().end() - 2), ct, mc);  // as the forward
       Tensor gq = empty(qc.sizes(), ct, q.device()), gk = empty(kc.sizes(), ct, q.device()),
              gv = empty(vc.sizes(), ct, q.device());
       if (a.L && a.S && a.BH) {

@@ -3,6 +3,7 @@
 // formulas written with recording ops (statistics recomputed from x, so they are
 // differentiated too). 16-bit floats compute in float32.
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "../autograd/record.h"
@@ -58,25 +59,18 @@ variable_list norm_grads_graph(const Tensor& g, const Tensor& x, const Tensor& w
 }
 }  // namespace
 
-// ---- layer / RMS norm ------------------------------------------------------------------
-Tensor layer_norm(const Tensor& x, int64_t k, const Tensor& w, const Tensor& b, double eps, bool rms) {
-  const char* op = rms ? "rms_norm" : "layer_norm";
-  check_float(op, x);
-  EMBER_CHECK(k >= 0 && k <= x.dim(), ValueError, "[", op, "] cannot normalise ", k, " dims of a ", x.dim(),
-              "-d input");
-  Shape nshape(x.sizes().end() - k, x.sizes().end());
+// ---- layer / RMS / group norm: rows normalised by their own statistics ---------------------
+namespace {
+// Differentiable gradient formulas for create_graph=True: {gx, gw, gb} from (g, x, w).
+using GraphGrads = std::function<variable_list(const Tensor& g, const Tensor& x, const Tensor& w, bool gw, bool gb)>;
+
+// The shared front end: forward kernel, saved state, and a backward that runs the fused
+// kernel (or `graph` under create_graph). `affine` is the shape of the weight and bias.
+Tensor row_norm(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const RowNormArgs& a,
+                const Shape& affine, GraphGrads graph) {
   for (const Tensor* t : {&w, &b})
-    EMBER_CHECK(!t->defined() || t->sizes() == nshape, ValueError, "[", op, "] expected weight and bias of shape ",
-                nshape, ", got ", t->sizes());
-  RowNormArgs a;
-  a.D = 1;
-  for (int64_t s : nshape) a.D *= s;
-  a.R = a.D ? x.numel() / a.D : 0;
-  a.G = 1;
-  a.Cg = a.D;
-  a.HW = 1;
-  a.eps = eps;
-  a.rms = rms;
+    EMBER_CHECK(!t->defined() || t->sizes() == affine, ValueError, "[", op, "] expected weight and bias of shape ",
+                affine, ", got ", t->sizes());
   Recorder rec(op, {x, w, b});
   const ScalarType ct = compute_type(x);
   Tensor xc = prep(x, ct), wc = prep(w, ct), bc = prep(b, ct);
@@ -92,18 +86,15 @@ Tensor layer_norm(const Tensor& x, int64_t k, const Tensor& w, const Tensor& b, 
     if (has_w) n.save(w);
     n.save(mean_);
     n.save(rstd);
-    n.fn = [a, k, has_w](FnNode& n, variable_list& gr) {
+    n.fn = [a, affine, has_w, graph](FnNode& n, variable_list& gr) {
       Tensor x = n.get(0), w = has_w ? n.get(1) : Tensor();
       const bool gw_ = n.needs_input_grad(1), gb_ = n.needs_input_grad(2);
-      Shape dims, batch;
-      for (int64_t d = 0; d < x.dim(); ++d) (d >= x.dim() - k ? dims : batch).push_back(d);
-      if (GradMode::is_enabled()) return norm_grads_graph(gr[0], x, w, dims, batch, a.eps, a.rms, gw_, gb_);
+      if (GradMode::is_enabled()) return graph(gr[0], x, w, gw_, gb_);
       const ScalarType ct = compute_type(x);
       Tensor g = prep(gr[0], ct), xc = prep(x, ct), wc = prep(w, ct);
       Tensor gx = n.needs_input_grad(0) ? empty(x.sizes(), ct, x.device()) : Tensor();
-      Shape nshape(x.sizes().end() - k, x.sizes().end());
-      Tensor gw = gw_ ? empty(nshape, ct, x.device()) : Tensor();
-      Tensor gb = gb_ ? empty(nshape, ct, x.device()) : Tensor();
+      Tensor gw = gw_ ? empty(affine, ct, x.device()) : Tensor();
+      Tensor gb = gb_ ? empty(affine, ct, x.device()) : Tensor();
       if (x.numel()) {
         row_norm_backward_stub(x.device(), a, g, xc, wc, n.get(has_w ? 2 : 1), n.get(has_w ? 3 : 2), gx, gw, gb);
       } else {
@@ -115,8 +106,29 @@ Tensor layer_norm(const Tensor& x, int64_t k, const Tensor& w, const Tensor& b, 
   }
   return y;
 }
+}  // namespace
 
-// ---- group norm --------------------------------------------------------------------------
+Tensor layer_norm(const Tensor& x, int64_t k, const Tensor& w, const Tensor& b, double eps, bool rms) {
+  const char* op = rms ? "rms_norm" : "layer_norm";
+  check_float(op, x);
+  EMBER_CHECK(k >= 0 && k <= x.dim(), ValueError, "[", op, "] cannot normalise ", k, " dims of a ", x.dim(),
+              "-d input");
+  Shape nshape(x.sizes().end() - k, x.sizes().end());
+  RowNormArgs a;
+  a.D = 1;
+  for (int64_t s : nshape) a.D *= s;
+  a.R = a.D ? x.numel() / a.D : 0;
+  a.Cg = a.D;
+  a.eps = eps;
+  a.rms = rms;
+  return row_norm(op, x, w, b, a, nshape, [k, eps, rms](const Tensor& g, const Tensor& x, const Tensor& w, bool gw,
+                                                         bool gb) {
+    Shape dims, batch;
+    for (int64_t d = 0; d < x.dim(); ++d) (d >= x.dim() - k ? dims : batch).push_back(d);
+    return norm_grads_graph(g, x, w, dims, batch, eps, rms, gw, gb);
+  });
+}
+
 Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor& b, double eps) {
   const char* op = "group_norm";
   check_float(op, x);
@@ -125,9 +137,6 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor
   const int64_t N = x.sizes()[0], C = x.sizes()[1];
   EMBER_CHECK(groups > 0 && C % groups == 0, ValueError, "[", op, "] expected num_channels (", C,
               ") to be divisible by num_groups (", groups, ")");
-  for (const Tensor* t : {&w, &b})
-    EMBER_CHECK(!t->defined() || t->sizes() == Shape{C}, ValueError, "[", op, "] expected weight and bias of shape (",
-                C, "), got ", t->sizes());
   RowNormArgs a;
   a.HW = (N * C) ? x.numel() / (N * C) : 0;
   a.G = groups;
@@ -135,51 +144,15 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor
   a.D = a.Cg * a.HW;
   a.R = N * groups;
   a.eps = eps;
-  Recorder rec(op, {x, w, b});
-  const ScalarType ct = compute_type(x);
-  Tensor xc = prep(x, ct), wc = prep(w, ct), bc = prep(b, ct);
-  Tensor y = empty(x.sizes(), ct, x.device());
-  Tensor mean_ = empty({a.R}, ct, x.device()), rstd = empty({a.R}, ct, x.device());
-  if (y.numel()) row_norm_stub(x.device(), a, xc, wc, bc, y, mean_, rstd);
-  if (is16(x.dtype())) y = to_dtype(y, x.dtype());
-  if (rec) {
-    rec.set_outputs({y});
-    FnNode& n = rec.node();
-    n.save(x);
-    const bool has_w = w.defined();
-    if (has_w) n.save(w);
-    n.save(mean_);
-    n.save(rstd);
-    n.fn = [a, has_w](FnNode& n, variable_list& gr) {
-      Tensor x = n.get(0), w = has_w ? n.get(1) : Tensor();
-      const bool gw_ = n.needs_input_grad(1), gb_ = n.needs_input_grad(2);
-      const int64_t N = x.sizes()[0], C = x.sizes()[1];
-      if (GradMode::is_enabled()) {
-        // normalise (N, G, Cg * HW) rows; the affine tensors act per channel
-        Shape wshape(size_t(x.dim()), 1);
-        wshape[1] = C;
-        Tensor wv = w.defined() ? reshape(reshape(w, wshape), {1, a.G, a.Cg, 1}) : Tensor();
-        Tensor g4 = reshape(gr[0], {N, a.G, a.Cg, a.HW});
-        Tensor x4 = reshape(x, {N, a.G, a.Cg, a.HW});
-        variable_list r = norm_grads_graph(g4, x4, wv, {2, 3}, {0, 3}, a.eps, false, gw_, gb_);
-        return variable_list{reshape(r[0], x.sizes()), r[1].defined() ? reshape(r[1], {C}) : Tensor(),
-                             r[2].defined() ? reshape(r[2], {C}) : Tensor()};
-      }
-      const ScalarType ct = compute_type(x);
-      Tensor g = prep(gr[0], ct), xc = prep(x, ct), wc = prep(w, ct);
-      Tensor gx = n.needs_input_grad(0) ? empty(x.sizes(), ct, x.device()) : Tensor();
-      Tensor gw = gw_ ? empty({C}, ct, x.device()) : Tensor();
-      Tensor gb = gb_ ? empty({C}, ct, x.device()) : Tensor();
-      if (x.numel()) {
-        row_norm_backward_stub(x.device(), a, g, xc, wc, n.get(has_w ? 2 : 1), n.get(has_w ? 3 : 2), gx, gw, gb);
-      } else {
-        if (gw.defined()) fill_(gw, Scalar(0.0));
-        if (gb.defined()) fill_(gb, Scalar(0.0));
-      }
-      return variable_list{gx, gw, gb};
-    };
-  }
-  return y;
+  return row_norm(op, x, w, b, a, {C}, [a](const Tensor& g, const Tensor& x, const Tensor& w, bool gw, bool gb) {
+    // normalise (N, G, Cg, HW) over its last two dims; the affine tensors act per channel
+    const int64_t N = x.sizes()[0], C = x.sizes()[1];
+    Tensor wv = w.defined() ? reshape(w, {1, a.G, a.Cg, 1}) : Tensor();
+    variable_list r = norm_grads_graph(reshape(g, {N, a.G, a.Cg, a.HW}), reshape(x, {N, a.G, a.Cg, a.HW}), wv,
+                                       {2, 3}, {0, 3}, a.eps, false, gw, gb);
+    return variable_list{reshape(r[0], x.sizes()), r[1].defined() ? reshape(r[1], {C}) : Tensor(),
+                         r[2].defined() ? reshape(r[2], {C}) : Tensor()};
+  });
 }
 
 // ---- batch norm (training) -----------------------------------------------------------------
