@@ -107,6 +107,5 @@ def _fp32(*tensors):
     """Under CPU autocast, float16/bfloat16 tensors widened to float32 (for the FP32_OPS)."""
     if not _C._get_autocast()[0]:
         return tensors
-    from .. import float32
     return tuple(t.float() if t is not None and hasattr(t, "is_floating_point") and t.is_floating_point()
                  and t.itemsize == 2 else t for t in tensors)

@@ -483,7 +483,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """
     if input.dim() < 2:
         raise ValueError(f"[group_norm] expected an input of at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
-    n, c = input.shape[0], input.shape[1]
+    c = input.shape[1]
     if num_groups <= 0 or c % num_groups:
         raise ValueError(f"[group_norm] expected num_channels ({c}) to be divisible by num_groups ({num_groups})")
     _check_channels("group_norm", weight, "weight", c)
