@@ -8,13 +8,22 @@ or a mismatch makes the row `skipped:` with the reason, so the benchmark always 
 
 FLOP counts: conv rows count 2*N*Cout*H*W*Cin*k*k per pass (fwd+bwd rows: 3 passes, forward,
 input grad, weight grad); the causal attention row counts QK^T and PV halved for the mask, with
-backward as 2.5x forward. Training steps report steps/s or images/s in their name.
+backward as 2.5x forward. Model rows count their convolutions and matmuls only (layer_flops,
+encoder_flops; the LSTM LM its gate GEMMs and its output layer), a training step as 3 forwards.
+Training steps report steps/s or images/s in their name.
+
+The peak-RSS rows (peak_rss) are not timed: their make() returns the row itself, a dict of MB
+figures measured in subprocesses by bench/memory.py.
 
 tests/test_bench_cases.py builds every case at a tiny size with the same factories.
 """
+import os
+import warnings
+
 import numpy as np
 
 from . import run as _bench_run  # first: it puts the in-tree build on sys.path under EMBER_INPLACE
+from .models import encoder, lstm_lm, mlp, mobilenet_v2, resnet18  # noqa: F401 (written against an `nn`)
 
 import ember  # noqa: E402
 
@@ -98,60 +107,7 @@ def _clear(*ts):
         t.grad = None
 
 
-# ---- models, each written once against an `nn` namespace ---------------------------------------
-def mlp(nn, sizes=(784, 512, 512, 10)):
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
-def _basic_block(nn, cin, cout, stride):
-    class BasicBlock(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
-            self.shortcut = nn.Identity()
-            if stride != 1 or cin != cout:
-                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            out = self.bn1(self.conv1(x)).relu()
-            out = self.bn2(self.conv2(out))
-            return (out + self.shortcut(x)).relu()
-    return BasicBlock()
-
-
-def resnet18(nn, widths=(64, 128, 256, 512), num_classes=10):
-    """ResNet-18 for CIFAR: 3x3 stem, no max-pool, BasicBlocks [2, 2, 2, 2]."""
-    class ResNet18(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]),
-                                      nn.ReLU())
-            blocks, cin = [], widths[0]
-            for i, w in enumerate(widths):
-                blocks += [_basic_block(nn, cin, w, 1 if i == 0 else 2), _basic_block(nn, w, w, 1)]
-                cin = w
-            self.layers = nn.Sequential(*blocks)
-            self.pool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(cin, num_classes)
-
-        def forward(self, x):  # (B, 3, H, W)
-            return self.fc(self.pool(self.layers(self.stem(x))).flatten(1))  # (B, classes)
-    return ResNet18()
-
-
-def encoder(nn, d_model=256, nhead=4, ff=1024, layers=4):
-    layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=ff, dropout=0.0, batch_first=True)
-    return nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-
-
+# ---- one model in both libraries (the models themselves: bench/models.py) -----------------------
 def _models(build, **kw):
     """The same model in torch and ember, ember holding torch's weights."""
     (_, En, _, _), (_, Tn, _, _) = _libs()
@@ -226,10 +182,43 @@ def _train_step(model, opt, x, y, loss_fn):
     return step
 
 
-def train(build, N, in_shape, num_classes=None, opt="sgd", **kw):
+def layer_flops(tm, tx):
+    """FLOPs of one forward of torch model tm on tx, counting its Conv2d and Linear layers (2 per
+    multiply-add; a depthwise conv counts its groups) through forward hooks, in eval mode."""
+    Tn = torch.nn
+    total = [0]
+
+    def hook(m, inp, out):
+        if isinstance(m, Tn.Conv2d):
+            total[0] += 2 * out.numel() * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+        else:
+            total[0] += 2 * out.numel() * m.in_features
+    was_training = tm.training
+    tm.eval()
+    hooks = [m.register_forward_hook(hook) for m in tm.modules() if isinstance(m, (Tn.Conv2d, Tn.Linear))]
+    try:
+        with torch.no_grad():
+            tm(tx)
+    finally:
+        for h in hooks:
+            h.remove()
+        tm.train(was_training)
+    return float(total[0])
+
+
+def encoder_flops(tm, tx):
+    """FLOPs of one forward of a batch-first torch TransformerEncoder on tx (B, T, d): per layer the
+    q/k/v and output projections, QK^T and PV, and the two MLP matmuls."""
+    B, T, d = tx.shape
+    ff = tm.layers[0].linear1.out_features
+    return float(len(tm.layers) * (2 * B * T * d * (4 * d + 2 * ff) + 4 * B * T * T * d))
+
+
+def train(build, N, in_shape, num_classes=None, opt="sgd", flops=None, **kw):
     """One training step of build(nn) at batch N: forward, loss, backward, optimizer step, zero_grad.
     With num_classes: cross_entropy against random labels, SGD(lr=0.01, momentum=0.9); without:
-    mean-square of the output, AdamW(lr=1e-4)."""
+    mean-square of the output, AdamW(lr=1e-4). flops(torch_model, torch_input), when given, counts
+    one forward; the step counts 3 of them (forward, input grads, weight grads)."""
     def make(quick):
         (_, _, EF, Eo), (_, _, TF, To) = _libs()
         em, tm = _models(build, **kw)
@@ -250,11 +239,12 @@ def train(build, N, in_shape, num_classes=None, opt="sgd", **kw):
             topt = To.AdamW(tm.parameters(), lr=1e-4)
         fe, ft = _train_step(em, eopt, ex, ey, eloss), _train_step(tm, topt, tx, ty, tloss)
         _check(_guard(fe, f"{build.__name__} training step"), ft(), f"{build.__name__} loss")
-        return fe, ft, None, None
+        return fe, ft, None, 3 * flops(tm, tx) if flops else None
     return make
 
 
-def infer(build, N, in_shape, **kw):
+def infer(build, N, in_shape, flops=None, **kw):
+    """build(nn)'s forward at batch N in eval mode under no_grad; flops as for train()."""
     def make(quick):
         (E, _, _, _), (T, _, _, _) = _libs()
         em, tm = _models(build, **kw)
@@ -267,7 +257,64 @@ def infer(build, N, in_shape, **kw):
                 return m(x)
         fe, ft = (lambda: run(E, em, ex)), (lambda: run(T, tm, tx))
         _check(_guard(fe, f"{build.__name__} eval forward"), ft(), f"{build.__name__} output")
-        return fe, ft, None, None
+        return fe, ft, None, flops(tm, tx) if flops else None
+    return make
+
+
+def lm_train(T=35, B=32, vocab=10000, dim=256, layers=2, clip=0.25):
+    """One training step of the LSTM language model on (T, B) tokens: forward, cross_entropy against
+    the next tokens, backward, clip_grad_norm_(clip), SGD(lr=1) step, zero_grad. The check compares
+    the loss and the gradient norm that clipping returns (so the gradients are checked too)."""
+    def make(quick):
+        (_, En, EF, Eo), (_, Tn, TF, To) = _libs()
+        em, tm = _models(lstm_lm, vocab=vocab, dim=dim, layers=layers)
+        em.train()
+        tm.train()
+        tokens = np.random.default_rng(1).integers(0, vocab, (T + 1, B))
+        ex, tx = _pair(tokens[:-1])  # (T, B)
+        ey, ty = _pair(tokens[1:].reshape(-1))  # (T * B,): the next token at every position
+        eopt = _guard(lambda: Eo.SGD(em.parameters(), lr=1.0), "optim.SGD")
+        topt = To.SGD(tm.parameters(), lr=1.0)
+
+        def step(model, opt, F, nn, x, y):
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            opt.zero_grad()
+            return loss, norm
+        fe, ft = (lambda: step(em, eopt, EF, En, ex, ey)), (lambda: step(tm, topt, TF, Tn, tx, ty))
+        (el, en), (tl, tn) = _guard(fe, "LSTM LM training step"), ft()
+        _check(el, tl, "LSTM LM loss")
+        _check(en, tn, "LSTM LM gradient norm (clip_grad_norm_)")
+        fwd = T * B * (layers * 2 * 4 * dim * 2 * dim + 2 * dim * vocab)  # gates (input and hidden GEMMs), head
+        return fe, ft, None, 3.0 * fwd
+    return make
+
+
+# ---- peak memory ------------------------------------------------------------------------------
+def peak_rss(config, steps=3, overrides=None):
+    """Peak RSS of `steps` training steps of bench.memory.CONFIGS[config], ember and torch each in a
+    fresh subprocess with this process's thread counts. make() returns a row dict (ember_mb,
+    torch_mb: the peaks; ratio; ember_base_mb, torch_base_mb: RSS after import and construction;
+    ember_loop_mb, torch_loop_mb: what the loop added to it) instead of the callables of a timed
+    case. The two sides are not compared: each process draws its own weights."""
+    def make(quick):
+        from . import memory
+        path = os.path.dirname(os.path.dirname(os.path.abspath(ember.__file__)))
+        res = {}
+        for name, lib in (("ember", ember), ("torch", torch)):
+            try:
+                res[name] = memory.measure(name, config, steps, lib.get_num_threads(), path, overrides)
+            except Exception as e:  # a failed child skips the row
+                _skip(" ".join(str(e).split())[:200])
+            if not np.isfinite(res[name]["loss"]):
+                _skip(f"{name}'s training loss is {res[name]['loss']}")
+        e, t = res["ember"], res["torch"]
+        return {"ember_mb": e["peak_mb"], "torch_mb": t["peak_mb"], "ratio": e["peak_mb"] / t["peak_mb"],
+                "ember_base_mb": e["base_mb"], "torch_base_mb": t["base_mb"],
+                "ember_loop_mb": e["peak_mb"] - e["base_mb"], "torch_loop_mb": t["peak_mb"] - t["base_mb"],
+                "steps": steps}
     return make
 
 
@@ -275,6 +322,8 @@ def infer(build, N, in_shape, **kw):
 def dataloader(n=20000, batch=64, workers=0):
     def make(quick):
         import torch.utils.data as tud
+        # torch warns when workers outnumber the cores; the row measures exactly that on 2 cores
+        warnings.filterwarnings("ignore", message="This DataLoader will create", category=UserWarning)
         ED = _guard(lambda: __import__("ember.data").data, "import ember.data")
         imgs = _rand((n, 1, 28, 28))
         labels = np.random.default_rng(1).integers(0, 10, n)
@@ -418,12 +467,22 @@ def cases(quick, run=None):
         ("conv2d 3x3 64->64 56x56 b8 fwd (no grad)", conv2d()),
         ("conv2d 3x3 64->64 56x56 b8 fwd+bwd", conv2d(backward=True)),
         ("LSTM 128->256 T=50 b32 fwd+bwd", lstm()),
+        ("LSTM LM 2x256 vocab 10k T35 b32 train step", lm_train()),
         ("MLP 784-512-512-10 b128 train step (steps/s=1/t)", train(mlp, 128, (784,), num_classes=10)),
-        ("ResNet-18 CIFAR b32 train step (images/s=32/t)", train(resnet18, 32, (3, 32, 32), num_classes=10)),
-        ("ResNet-18 CIFAR b32 eval fwd (images/s=32/t)", infer(resnet18, 32, (3, 32, 32))),
-        ("Transformer enc 4x256 T128 b16 AdamW train step", train(encoder, 16, (128, 256), opt="adamw")),
+        ("ResNet-18 CIFAR b32 train step (images/s=32/t)",
+         train(resnet18, 32, (3, 32, 32), num_classes=10, flops=layer_flops)),
+        ("ResNet-18 CIFAR b32 eval fwd (images/s=32/t)", infer(resnet18, 32, (3, 32, 32), flops=layer_flops)),
+        ("ResNet-18 CIFAR b1 eval fwd (images/s=1/t)", infer(resnet18, 1, (3, 32, 32), flops=layer_flops)),
+        ("MobileNetV2-style CIFAR b32 train step (images/s=32/t)",
+         train(mobilenet_v2, 32, (3, 32, 32), num_classes=10, flops=layer_flops)),
+        ("MobileNetV2-style CIFAR b32 eval fwd (images/s=32/t)",
+         infer(mobilenet_v2, 32, (3, 32, 32), flops=layer_flops)),
+        ("Transformer enc 4x256 T128 b16 AdamW train step",
+         train(encoder, 16, (128, 256), opt="adamw", flops=encoder_flops)),
+        ("Transformer enc 4x256 T128 b16 eval fwd (no grad)", infer(encoder, 16, (128, 256), flops=encoder_flops)),
         ("DataLoader 20k 1x28x28 b64 epoch, 0 workers", dataloader(workers=0)),
         ("DataLoader 20k 1x28x28 b64 epoch, 2 workers", dataloader(workers=2)),
+        ("DataLoader 20k 1x28x28 b64 epoch, 4 workers", dataloader(workers=4)),
         ("softmax (64,128,512) last dim fwd", softmax()),
         ("cross_entropy (4096,1000) fwd+bwd", cross_entropy()),
         ("layer_norm (8192,512) fwd+bwd", layer_norm()),
@@ -431,4 +490,6 @@ def cases(quick, run=None):
         ("sdpa causal B4 H8 T512 D64 fwd+bwd", sdpa()),
         ("max_pool2d 3x3 s2 p1 (32,64,56,56) fwd+bwd", max_pool2d()),
         ("AdamW step, 10 x 1M params", adamw_step()),
+        ("peak RSS, ResNet-18 CIFAR b32 train, 3 steps", peak_rss("resnet18")),
+        ("peak RSS, Transformer enc 4x256 T128 b16 AdamW train, 3 steps", peak_rss("encoder")),
     ]

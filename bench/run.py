@@ -2,13 +2,14 @@
 
 Every case builds the same inputs for both libraries, warms both up, then times several
 repetitions of each (alternating, so that both see the same machine state) and reports the
-medians, the ratio ember/torch (below 1: ember is faster) and, for bandwidth-bound cases, the
-GB/s each reaches (bytes read + written / time); matmul rows also give GFLOP/s.
+medians, the ratio ember/torch (below 1: ember is faster) and, for cases that count them, the
+GFLOP/s or GB/s (bytes read + written / time) each reaches and which fraction of the machine's
+limit that is (--peak-gflops per thread, --peak-gbs). The peak-RSS rows give MB instead of times.
 
 Cases whose ember op does not exist yet are skipped with a note.
 
-    python -m bench                 # full run (a few minutes)
-    python -m bench --quick         # under a minute
+    python -m bench                 # full run (several minutes)
+    python -m bench --quick         # under 3 minutes
     python -m bench --json out.json # also write the rows as JSON
     python -m bench --only add,sgemm --threads 4
 """
@@ -59,7 +60,9 @@ def _pair(a):
     return ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
 
 
-# ---- cases: each returns (ember_fn, torch_fn, bytes moved or None, flops or None) ---------------
+# ---- cases: each returns (ember_fn, torch_fn, bytes moved or None, flops or None[, info]) -------
+# info: a dict; {"dtype": "float64"} makes the FLOP limit half the float32 one. A case that measures
+# itself (peak RSS) returns its row as a dict instead.
 _RAND = {}
 
 
@@ -140,7 +143,7 @@ def _gemm(n, dtype):
         (ea, ta), (eb, tb) = _pair(_rand((n, n), dtype)), _pair(_rand((n, n), dtype, seed=1))
         fe = lambda: ember.matmul(ea, eb)  # noqa: E731
         _probe(fe, "matmul")
-        return fe, (lambda: torch.matmul(ta, tb)), None, 2.0 * n ** 3
+        return fe, (lambda: torch.matmul(ta, tb)), None, 2.0 * n ** 3, {"dtype": np.dtype(dtype).name}
     return make
 
 
@@ -301,13 +304,95 @@ def _fmt_time(s):
     return f"{s:.2f} s"
 
 
+# Machine limits of the project's CI-class machine (2 cores of an AMD EPYC, AVX2 + FMA): two 8-wide
+# float32 FMAs per cycle per core is about 116 GFLOP/s per thread at its clock (OpenBLAS runs its
+# Haswell kernels there); float64 half of that; STREAM measured 40-65 GB/s with 2 threads.
+PEAK_GFLOPS_PER_THREAD = 116.0
+PEAK_GBS = 50.0
+
+
+def limits(peak_gflops, peak_gbs, ember_threads, torch_threads):
+    """The machine limits the '% of limit' column divides by.
+
+    Args:
+        peak_gflops (float): float32 GFLOP/s of one thread (float64: half).
+        peak_gbs (float): memory bandwidth in GB/s (the whole machine).
+        ember_threads, torch_threads (int): each library's thread count (capped at the CPU count:
+            threads beyond the cores add no FLOPs).
+
+    Returns:
+        dict: the arguments, the capped thread counts, and each library's float32 GFLOP/s limit.
+    """
+    cores = os.cpu_count() or 1
+    et, tt = min(ember_threads, cores), min(torch_threads, cores)
+    return {"peak_gflops_per_thread": peak_gflops, "peak_gflops_f64_per_thread": peak_gflops / 2,
+            "peak_gbs": peak_gbs, "ember_threads": et, "torch_threads": tt,
+            "ember_peak_gflops": peak_gflops * et, "torch_peak_gflops": peak_gflops * tt}
+
+
+def rates(row, nbytes, flops, info, lim):
+    """Adds to a timed row (ember_s, torch_s) the rates each library reaches and the fraction of
+    the machine limit: GFLOP/s against peak FLOPs where the case counts FLOPs (float64 cases, info
+    {'dtype': 'float64'}: half the float32 peak), else GB/s against the bandwidth."""
+    te, tt = row["ember_s"], row["torch_s"]
+    if nbytes:
+        row.update(ember_gbs=nbytes / te / 1e9, torch_gbs=nbytes / tt / 1e9)
+    if flops:
+        row.update(ember_gflops=flops / te / 1e9, torch_gflops=flops / tt / 1e9)
+        scale = 0.5 if (info or {}).get("dtype") == "float64" else 1.0
+        le, lt = lim["ember_peak_gflops"] * scale, lim["torch_peak_gflops"] * scale
+        row.update(limit_unit="GFLOP/s", ember_limit=le, torch_limit=lt,
+                   ember_frac_of_limit=row["ember_gflops"] / le, torch_frac_of_limit=row["torch_gflops"] / lt)
+    elif nbytes:
+        row.update(limit_unit="GB/s", ember_limit=lim["peak_gbs"], torch_limit=lim["peak_gbs"],
+                   ember_frac_of_limit=row["ember_gbs"] / lim["peak_gbs"],
+                   torch_frac_of_limit=row["torch_gbs"] / lim["peak_gbs"])
+    return row
+
+
+def _fmt_rate(row, who):
+    if f"{who}_gflops" in row:
+        return f"{row[who + '_gflops']:.1f} GFLOP/s"
+    if f"{who}_gbs" in row:
+        return f"{row[who + '_gbs']:.1f} GB/s"
+    if f"{who}_loop_mb" in row:
+        return f"loop +{row[who + '_loop_mb']:.0f} MB"
+    return "-"
+
+
+def format_row(row, width):
+    """One printed line of the table."""
+    name = row["case"]
+    if "skipped" in row:
+        return f"{name:<{width}} skipped: {row['skipped']}"
+    if "ember_mb" in row:
+        e, t = f"{row['ember_mb']:.0f} MB", f"{row['torch_mb']:.0f} MB"
+    else:
+        e, t = _fmt_time(row["ember_s"]), _fmt_time(row["torch_s"])
+    frac = "-"
+    if "ember_frac_of_limit" in row:
+        frac = f"{row['ember_frac_of_limit']:.0%} / {row['torch_frac_of_limit']:.0%}"
+    return (f"{name:<{width}} {e:>10} {t:>10} {row['ratio']:>11.2f} {_fmt_rate(row, 'ember'):>14} "
+            f"{_fmt_rate(row, 'torch'):>14} {frac:>11}")
+
+
+def _unpack(made):
+    """A case's make() result as (ember_fn, torch_fn, nbytes, flops, info)."""
+    return tuple(made) + ({},) if len(made) == 4 else tuple(made)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="fewer sizes and repetitions (< 1 minute)")
+    p.add_argument("--quick", action="store_true", help="fewer sizes and repetitions (< 3 minutes)")
     p.add_argument("--json", metavar="PATH", help="write the rows to PATH as JSON")
     p.add_argument("--reps", type=int, default=None, help="timed repetitions per case (default 7, quick 3)")
     p.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: each one's own)")
     p.add_argument("--only", default=None, help="comma-separated substrings of case names to run")
+    p.add_argument("--peak-gflops", type=float, default=PEAK_GFLOPS_PER_THREAD, metavar="PER_THREAD",
+                   help=f"float32 GFLOP/s of one thread, float64 half (default {PEAK_GFLOPS_PER_THREAD:g}: "
+                        "AVX2 FMA at 2 x 8 lanes per cycle)")
+    p.add_argument("--peak-gbs", type=float, default=PEAK_GBS,
+                   help=f"memory bandwidth in GB/s (default {PEAK_GBS:g})")
     args = p.parse_args(argv)
     if torch is None:
         sys.exit("bench needs PyTorch installed (it is the reference)")
@@ -316,44 +401,47 @@ def main(argv=None):
         ember.set_num_threads(args.threads)
     reps = args.reps or (3 if args.quick else 7)
     target = 0.02 if args.quick else 0.05
+    lim = limits(args.peak_gflops, args.peak_gbs, ember.get_num_threads(), torch.get_num_threads())
     header = (f"ember {getattr(ember, '__version__', '?')} ({ember.get_num_threads()} threads) vs torch "
               f"{torch.__version__} ({torch.get_num_threads()} threads), {platform.processor() or platform.machine()}, "
               f"{os.cpu_count()} CPUs, median of {reps}")
+    limits_line = (f"limits: {lim['peak_gflops_per_thread']:g} GFLOP/s f32 per thread (f64 half): ember "
+                   f"{lim['ember_peak_gflops']:g}, torch {lim['torch_peak_gflops']:g}; memory {lim['peak_gbs']:g} GB/s")
     print(header)
-    cols = ("case", "ember", "torch", "ember/torch", "ember GB/s", "torch GB/s", "ember GFLOP/s", "torch GFLOP/s")
-    widths = (-48, 10, 10, 11, 10, 10, 13, 13)
-    print(" ".join(f"{c:<{-w}}" if w < 0 else f"{c:>{w}}" for c, w in zip(cols, widths)))
+    print(limits_line)
+    only = [s.strip() for s in args.only.split(",") if s.strip()] if args.only else None
+    selected = [(n, m) for n, m in cases(args.quick) if not only or any(s in n for s in only)]
+    width = min(60, max([len(n) for n, _ in selected] + [4]))
+    cols = ("case", "ember", "torch", "ember/torch", "ember rate", "torch rate", "% of limit")
+    print(" ".join(f"{c:<{width}}" if i == 0 else f"{c:>{w}}"
+                   for i, (c, w) in enumerate(zip(cols, (width, 10, 10, 11, 14, 14, 11)))))
     rows = []
-    only = [s.strip() for s in args.only.split(",")] if args.only else None
     t_start = time.perf_counter()
-    for name, make in cases(args.quick):
-        if only and not any(s in name for s in only):
-            continue
+    for name, make in selected:
         row = {"case": name}
+        t_row = time.perf_counter()
         try:
-            fe, ft, nbytes, flops = make(args.quick)
+            made = make(args.quick)
         except Skip as e:
             row["skipped"] = str(e)
-            rows.append(row)
-            print(f"{name:<48} skipped: {e}")
-            continue
-        te, tt = measure(fe, ft, reps, target, warmup=1 if args.quick else 2)
-        row.update(ember_s=te, torch_s=tt, ratio=te / tt)
-        if nbytes:
-            row.update(ember_gbs=nbytes / te / 1e9, torch_gbs=nbytes / tt / 1e9)
-        if flops:
-            row.update(ember_gflops=flops / te / 1e9, torch_gflops=flops / tt / 1e9)
+        else:
+            if isinstance(made, dict):  # measured by the case itself (peak RSS)
+                row.update(made)
+            else:
+                fe, ft, nbytes, flops, info = _unpack(made)
+                # quick: the calibration's first calls are the warm-up (nn cases also ran both once)
+                te, tt = measure(fe, ft, reps, target, warmup=0 if args.quick else 2)
+                row.update(ember_s=te, torch_s=tt, ratio=te / tt)
+                rates(row, nbytes, flops, info, lim)
+                del fe, ft
+            del made
+        row["bench_s"] = time.perf_counter() - t_row  # building, checking and timing the row
         rows.append(row)
-        del fe, ft
-
-        def g(k, f="{:.1f}"):
-            return f.format(row[k]) if k in row else "-"
-        print(f"{name:<48} {_fmt_time(te):>10} {_fmt_time(tt):>10} {row['ratio']:>11.2f} {g('ember_gbs'):>10} "
-              f"{g('torch_gbs'):>10} {g('ember_gflops'):>13} {g('torch_gflops'):>13}", flush=True)
+        print(format_row(row, width), flush=True)
     print(f"({time.perf_counter() - t_start:.0f} s)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"header": header, "rows": rows}, f, indent=1)
+            json.dump({"header": f"{header}; {limits_line}", "limits": lim, "rows": rows}, f, indent=1)
     return rows
 
 
