@@ -179,6 +179,12 @@ def test_specials_match_torch(spec, dtype):
     pairs = [_pair(g, dt) for g, dt in zip(grids, spec.input_dtypes(dtype))]
     er = spec.call(ember, *[p[0] for p in pairs])
     tr = spec.call(torch, *[p[1] for p in pairs])
+    if spec.id.startswith("gelu") and dtype != "float64":
+        # torch's vectorised gelu on AVX-512 CPUs gives nan at +inf (and overflows to inf near
+        # float32's max) in float32 and 16-bit dtypes, while its float64 kernel gives inf; ember
+        # gives the float64 answer rounded, which is the reference here.
+        t64 = [p[1].double() if p[1].is_floating_point() else p[1] for p in pairs]
+        tr = spec.call(torch, *t64).to(tr.dtype)
     _compare(spec, dtype, er, tr, f"{spec.id}({dtype}) on nan/inf/0")
 
 

@@ -129,10 +129,29 @@ EMBER_BINARY(le, a <= b)
 EMBER_BINARY(gt, a > b)
 EMBER_BINARY(ge, a >= b)
 
+// c ? a : b without a branch for 32/64-bit floats: a random condition mispredicts half the
+// time (about 4 ns an element, where(x > 0, x, 0) on 4.7M floats took 18 ms instead of 2).
+template <typename T>
+inline T select(bool c, T a, T b) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    using I = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+    I ia, ib;
+    std::memcpy(&ia, &a, sizeof(T));
+    std::memcpy(&ib, &b, sizeof(T));
+    const I m = I(0) - I(c);
+    const I r = (ia & m) | (ib & ~m);
+    T out;
+    std::memcpy(&out, &r, sizeof(T));
+    return out;
+  } else {
+    return c ? a : b;
+  }
+}
+
 EMBER_PARALLEL_KERNEL(where_kernel, (), (), {
   dispatch<kAllMask>(it.dtypes[0], "where", [&](auto tag) {
     using S = EMBER_TYPE(tag);
-    cpu_kernel<S, bool, S, S>(it, [](bool c, auto a, auto b) { return c ? a : b; }, begin_, end_);
+    cpu_kernel<S, bool, S, S>(it, [](bool c, auto a, auto b) { return select(c, a, b); }, begin_, end_);
   });
 })
 EMBER_REGISTER_CPU(where_stub, where_kernel);

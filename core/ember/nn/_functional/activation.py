@@ -96,8 +96,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"[hardtanh] min_val cannot be greater than max_val: got min_val={min_val}, "
                          f"max_val={max_val}")
-    return _apply(input, lambda x: ember.where(x <= min_val, min_val, ember.where(x >= max_val, max_val, x)),
-                  inplace, "hardtanh")
+    def fn(x):
+        if not (x.requires_grad and ember.is_grad_enabled()):
+            return x.clamp(min_val, max_val)  # one pass; the gradient's boundary rule does not matter here
+        # the gradient is zero at the bounds too (clamp's passes there)
+        return ember.where(x <= min_val, min_val, ember.where(x >= max_val, max_val, x))
+    return _apply(input, fn, inplace, "hardtanh")
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
