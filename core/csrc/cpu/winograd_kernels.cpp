@@ -1,0 +1,246 @@
+// Winograd F(4x4, 3x3) convolution for 3x3, stride-1, undilated, ungrouped float32 convs
+// (Lavin & Gray 2015): each 4x4 output tile is A^T [(G g G^T) . (B^T d B)] A over a 6x6 input
+// tile d, so the 36 multiplies of a 4x4 block of a 3x3 conv become 36 GEMMs of a quarter of
+// im2col's size. The GEMMs run in OpenBLAS; the transforms are ours, vectorised over tiles.
+//
+// Three phases per group of images, each split over the thread pool:
+//   1. input transform  V[xi][c][t] = (B^T d_{c,t} B)[xi]     (t: tile index in the group)
+//   2. 36 GEMMs         M[xi] = U[xi] (K x C) @ V[xi] (C x P)
+//   3. output transform y[n, k, tile] = A^T M[.][k][t] A, clipped to the output
+// U[xi][k][c] = (G g_{k,c} G^T)[xi] is computed once per call (one GEMM, see weight_transform).
+//
+// The adjoint (conv_transpose / input gradient at stride 1) is the same correlation of gy with
+// the weights swapped (in, out) and flipped in both spatial dims, padded by 2 - p.
+//
+// Accuracy: the transforms use the points 0, +-1, +-2; float32 results stay within about
+// 1e-6 x (sum |w| |x|) of the exact sums, like a direct float32 convolution of a few hundred terms.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "../ops/nn.h"
+#include "loop.h"
+
+namespace ember {
+namespace {
+
+struct Plan {
+  int64_t N, C, K, H, W, OH, OW, ph, pw, TH, TW;
+};
+
+// The weight transform as one GEMM: for each (k, c), u (36) = T (36 x 9) g (9) with T = G (x) G,
+// so U (36 x K*C) = T @ w^T over w viewed as (K*C, 9). U[xi] is then (K x C) row-major; for the
+// adjoint, w is (C, K, 3, 3) in the roles of the transposed conv, U[xi] is (C x K) (the GEMMs
+// read it transposed) and T's columns are reversed (the spatial flip).
+void weight_transform(const float* w, int64_t KC, bool adjoint, float* U) {
+  static const float G[6][3] = {{1.f / 4, 0, 0},          {-1.f / 6, -1.f / 6, -1.f / 6}, {-1.f / 6, 1.f / 6, -1.f / 6},
+                                {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}};
+  float T[36 * 9];
+  for (int i = 0; i < 6; ++i)
+    for (int l = 0; l < 6; ++l)
+      for (int r = 0; r < 3; ++r)
+        for (int j = 0; j < 3; ++j) T[(i * 6 + l) * 9 + (adjoint ? 8 - (r * 3 + j) : r * 3 + j)] = G[i][r] * G[l][j];
+  const int64_t grain = 4096;
+  parallel_for(0, KC, grain, [&](int64_t b, int64_t e) {
+    scipy_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 36, int(e - b), 9, 1.0f, T, 9, w + b * 9, 9, 0.0f,
+                      U + b, int(KC));
+  });
+}
+
+// The transforms are vectorised over the tiles of a tile row, 16 at a time (GCC vector extensions:
+// one zmm with AVX-512, two ymm with AVX2). An input row is split into its four phases
+// (q_u[tx] = row[4 tx + u]), so the six inputs of tile tx, row[4 tx .. 4 tx + 5], are q0[tx],
+// q1[tx], q2[tx], q3[tx], q0[tx + 1], q1[tx + 1]; output rows are interleaved back from phases.
+#if defined(__x86_64__) && !defined(__clang__)
+#define EMBER_WINO_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
+#else
+#define EMBER_WINO_HOT EMBER_HOT
+#endif
+
+using v16 = float __attribute__((vector_size(64)));
+using i16 = int __attribute__((vector_size(64)));
+constexpr int64_t kV = 16;
+
+inline v16 ld(const float* p) { v16 r; std::memcpy(&r, p, sizeof r); return r; }
+inline void st(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+// The first n (< 16) lanes only.
+inline v16 ld_part(const float* p, int64_t n) { v16 r = {}; std::memcpy(&r, p, sizeof(float) * size_t(n)); return r; }
+inline void st_part(float* p, v16 v, int64_t n) { std::memcpy(p, &v, sizeof(float) * size_t(n)); }
+
+inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+// V for planes [b, e) of the group (plane = n * C + c, n relative to the group's first image x).
+// The row transforms of all tile rows go to hr[i][j][t] (t = ty * TW + tx, the plane's tiles in
+// V's order), so the column transform and the stores to V run over the plane's tiles at once.
+EMBER_WINO_HOT void input_transform(const Plan& p, const float* x, float* V, int64_t P, int64_t b, int64_t e) {
+  const int64_t TW = p.TW, TWp = round_up(TW, kV), Q = TWp + kV, tiles = p.TH * TW;
+  const int64_t hs = round_up(tiles, kV) + kV;  // hr: between (i, j) and the next
+  std::vector<float> buf(size_t(4 * Q + 36 * hs));
+  float* q = buf.data();    // [u][tx]: the four phases of one padded input row
+  float* hr = q + 4 * Q;
+  const int64_t vs = 6 * p.C * P;  // V: between xi = a * 6 + j and (a + 1) * 6 + j
+  for (int64_t pl = b; pl < e; ++pl) {
+    const int64_t n = pl / p.C, c = pl % p.C;
+    const float* xp = x + pl * p.H * p.W;
+    for (int64_t ty = 0; ty < p.TH; ++ty) {
+      for (int i = 0; i < 6; ++i) {
+        const int64_t ih = ty * 4 - p.ph + i;
+        std::fill(q, q + 4 * Q, 0.f);
+        if (ih >= 0 && ih < p.H) {
+          const float* xr = xp + ih * p.W;
+          const int64_t iw_end = std::min<int64_t>(p.W, 4 * Q - p.pw);
+          for (int64_t iw = 0; iw < iw_end; ++iw) {
+            const int64_t col = iw + p.pw;
+            q[(col & 3) * Q + (col >> 2)] = xr[iw];
+          }
+        }
+        // lanes past TW spill into the next tile row's slots (rewritten after) or the padding
+        float* h = hr + i * 6 * hs + ty * TW;
+        for (int64_t tx = 0; tx < TW; tx += kV) {
+          const v16 d0 = ld(q + tx), d1 = ld(q + Q + tx), d2 = ld(q + 2 * Q + tx), d3 = ld(q + 3 * Q + tx),
+                    d4 = ld(q + tx + 1), d5 = ld(q + Q + tx + 1);
+          st(h + 0 * hs + tx, 4.f * d0 - 5.f * d2 + d4);
+          st(h + 1 * hs + tx, -4.f * (d1 + d2) + d3 + d4);
+          st(h + 2 * hs + tx, 4.f * (d1 - d2) - d3 + d4);
+          st(h + 3 * hs + tx, 2.f * (d3 - d1) - d2 + d4);
+          st(h + 4 * hs + tx, 2.f * (d1 - d3) - d2 + d4);
+          st(h + 5 * hs + tx, 4.f * d1 - 5.f * d3 + d5);
+        }
+      }
+    }
+    const int64_t t0 = n * tiles;
+    for (int j = 0; j < 6; ++j) {
+      const float* h = hr + j * hs;
+      float* v0 = V + (j * p.C + c) * P + t0;
+      for (int64_t t = 0; t < tiles; t += kV) {
+        const v16 d0 = ld(h + t), d1 = ld(h + 6 * hs + t), d2 = ld(h + 12 * hs + t), d3 = ld(h + 18 * hs + t),
+                  d4 = ld(h + 24 * hs + t), d5 = ld(h + 30 * hs + t);
+        const v16 o[6] = {4.f * d0 - 5.f * d2 + d4,  -4.f * (d1 + d2) + d3 + d4, 4.f * (d1 - d2) - d3 + d4,
+                          2.f * (d3 - d1) - d2 + d4, 2.f * (d1 - d3) - d2 + d4,  4.f * d1 - 5.f * d3 + d5};
+        const int64_t left = tiles - t;
+        for (int a = 0; a < 6; ++a) {
+          if (left >= kV) st(v0 + a * vs + t, o[a]);
+          else st_part(v0 + a * vs + t, o[a], left);
+        }
+      }
+    }
+  }
+}
+
+// Interleaves four phase vectors (o_s[t] = output 4 t + s of 16 tiles) into 64 floats at y.
+inline void interleave4(float* y, v16 a, v16 b, v16 c, v16 d) {
+  const i16 lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+  const i16 hi = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const i16 q0 = {0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23};
+  const i16 q1 = {8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31};
+  const v16 ab_lo = __builtin_shuffle(a, b, lo), ab_hi = __builtin_shuffle(a, b, hi);
+  const v16 cd_lo = __builtin_shuffle(c, d, lo), cd_hi = __builtin_shuffle(c, d, hi);
+  st(y, __builtin_shuffle(ab_lo, cd_lo, q0));
+  st(y + 16, __builtin_shuffle(ab_lo, cd_lo, q1));
+  st(y + 32, __builtin_shuffle(ab_hi, cd_hi, q0));
+  st(y + 48, __builtin_shuffle(ab_hi, cd_hi, q1));
+}
+
+// y for planes [b, e) of the group (plane = n * K + k): the column transform over the plane's
+// tiles at once into cr[r][j][t], then each output row from its tile row.
+EMBER_WINO_HOT void output_transform(const Plan& p, const float* M, float* y, int64_t P, int64_t b, int64_t e) {
+  const int64_t TW = p.TW, tiles = p.TH * TW;
+  const int64_t cs = round_up(tiles, kV) + kV;  // cr: between (r, j) and the next
+  std::vector<float> buf(size_t(24 * cs + 4 * kV));
+  float* cr = buf.data();
+  float* orow = cr + 24 * cs;  // 16 tiles of one output row
+  const int64_t ms = 6 * p.K * P;  // M: between xi = i * 6 + j and (i + 1) * 6 + j
+  for (int64_t pl = b; pl < e; ++pl) {
+    const int64_t n = pl / p.K, k = pl % p.K;
+    float* yp = y + pl * p.OH * p.OW;
+    const int64_t t0 = n * tiles;
+    for (int j = 0; j < 6; ++j) {
+      const float* m = M + (j * p.K + k) * P + t0;
+      float* cj = cr + j * cs;
+      for (int64_t t = 0; t < tiles; t += kV) {
+        const int64_t left = tiles - t;
+        v16 m0, m1, m2, m3, m4, m5;
+        if (left >= kV) {
+          m0 = ld(m + t), m1 = ld(m + ms + t), m2 = ld(m + 2 * ms + t), m3 = ld(m + 3 * ms + t),
+          m4 = ld(m + 4 * ms + t), m5 = ld(m + 5 * ms + t);
+        } else {
+          m0 = ld_part(m + t, left), m1 = ld_part(m + ms + t, left), m2 = ld_part(m + 2 * ms + t, left),
+          m3 = ld_part(m + 3 * ms + t, left), m4 = ld_part(m + 4 * ms + t, left), m5 = ld_part(m + 5 * ms + t, left);
+        }
+        const v16 s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        st(cj + 0 * 6 * cs + t, m0 + s12 + s34);
+        st(cj + 1 * 6 * cs + t, d12 + 2.f * d34);
+        st(cj + 2 * 6 * cs + t, s12 + 4.f * s34);
+        st(cj + 3 * 6 * cs + t, d12 + 8.f * d34 + m5);
+      }
+    }
+    for (int64_t ty = 0; ty < p.TH; ++ty)
+      for (int r = 0; r < 4; ++r) {
+        const int64_t oh = ty * 4 + r;
+        if (oh >= p.OH) break;
+        const float* c = cr + r * 6 * cs + ty * TW;
+        float* yr = yp + oh * p.OW;
+        for (int64_t tx = 0; tx < TW; tx += kV) {
+          const v16 m0 = ld(c + tx), m1 = ld(c + cs + tx), m2 = ld(c + 2 * cs + tx), m3 = ld(c + 3 * cs + tx),
+                    m4 = ld(c + 4 * cs + tx), m5 = ld(c + 5 * cs + tx);
+          const v16 s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+          const v16 o0 = m0 + s12 + s34, o1 = d12 + 2.f * d34, o2 = s12 + 4.f * s34, o3 = d12 + 8.f * d34 + m5;
+          if (4 * (tx + kV) <= p.OW) {
+            interleave4(yr + 4 * tx, o0, o1, o2, o3);
+          } else {
+            interleave4(orow, o0, o1, o2, o3);
+            std::memcpy(yr + 4 * tx, orow, sizeof(float) * size_t(p.OW - 4 * tx));
+          }
+        }
+      }
+  }
+}
+
+void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& y, bool adjoint) {
+  Plan p;
+  p.N = g.N;
+  if (!adjoint) {
+    p.C = g.C, p.K = g.Cout, p.H = g.in[1], p.W = g.in[2], p.OH = g.out[1], p.OW = g.out[2];
+    p.ph = g.pad[1], p.pw = g.pad[2];
+  } else {  // x = gy (N, Cout, out), y = gx (N, C, in)
+    p.C = g.Cout, p.K = g.C, p.H = g.out[1], p.W = g.out[2], p.OH = g.in[1], p.OW = g.in[2];
+    p.ph = 2 - g.pad[1], p.pw = 2 - g.pad[2];
+  }
+  p.TH = (p.OH + 3) / 4, p.TW = (p.OW + 3) / 4;
+  const float* xp = x.data<float>();
+  float* yp = y.data<float>();
+  const int64_t C = p.C, K = p.K, tiles = p.TH * p.TW;
+  // images per group: the transformed input and output of a group within about 48 MB
+  const int64_t per_image = 36 * (C + K) * tiles * int64_t(sizeof(float));
+  const int64_t nb = std::clamp<int64_t>((48 << 20) / std::max<int64_t>(1, per_image), 1, p.N);
+  Tensor Ut = empty({36 * K * C}, ScalarType::Float32);
+  Tensor Vt = empty({36 * C * nb * tiles}, ScalarType::Float32);
+  Tensor Mt = empty({36 * K * nb * tiles}, ScalarType::Float32);
+  float *U = Ut.data<float>(), *V = Vt.data<float>(), *M = Mt.data<float>();
+  BlasSerialGuard serial;
+  weight_transform(w.data<float>(), K * C, adjoint, U);
+  for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
+    const int64_t n1 = std::min(p.N, n0 + nb), P = (n1 - n0) * tiles;
+    const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * tiles));
+    parallel_for(0, (n1 - n0) * C, grain, [&](int64_t b, int64_t e) {
+      input_transform(p, xp + n0 * C * p.H * p.W, V, P, b, e);
+    });
+    parallel_for(0, 36, 1, [&](int64_t b, int64_t e) {
+      for (int64_t xi = b; xi < e; ++xi)
+        scipy_cblas_sgemm(CblasRowMajor, adjoint ? CblasTrans : CblasNoTrans, CblasNoTrans, int(K), int(P), int(C),
+                          1.0f, U + xi * K * C, adjoint ? int(K) : int(C), V + xi * C * P, int(P), 0.0f,
+                          M + xi * K * P, int(P));
+    });
+    parallel_for(0, (n1 - n0) * K, grain, [&](int64_t b, int64_t e) {
+      output_transform(p, M, yp + n0 * K * p.OH * p.OW, P, b, e);
+    });
+  }
+}
+
+}  // namespace
+
+EMBER_REGISTER_CPU(winograd_stub, winograd_kernel);
+
+}  // namespace ember
