@@ -1,6 +1,8 @@
 // Convolutions as im2col + batched GEMM, with their derivatives (ops/nn.h explains the
 // three closed ops). 16-bit floats compute in float32.
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "../autograd/record.h"
 #include "creation.h"
@@ -14,6 +16,10 @@ namespace ember {
 DispatchStub<Im2colKernel> im2col_stub("conv");
 DispatchStub<Col2imKernel> col2im_stub("conv");
 DispatchStub<ConvForwardKernel> conv_forward_stub("conv");
+DispatchStub<WinogradKernel> winograd_stub("conv");
+DispatchStub<DepthwiseKernel> depthwise_forward_stub("conv");
+DispatchStub<DepthwiseKernel> depthwise_backward_input_stub("conv_transpose");
+DispatchStub<DepthwiseKernel> depthwise_backward_weight_stub("conv_weight_grad");
 
 using namespace autograd;
 
@@ -39,11 +45,37 @@ namespace {
 
 bool is16(ScalarType t) { return t == ScalarType::Float16 || t == ScalarType::BFloat16; }
 
+// Winograd F(4x4, 3x3) pays for float32 3x3 stride-1 convs with enough channels, outputs of at
+// least one 4x4 tile and at least 16 tiles in the batch (fewer: transforming the weights, 36 x
+// Cout x C floats, costs more than the multiplies saved; 1 image of 4x4 at 512 channels ran 9x
+// slower). EMBER_CONV_WINOGRAD=0 turns it off (im2col + GEMM for every conv).
+bool winograd_ok(const ConvGeom& g, const Tensor& x, bool adjoint) {
+  static const bool enabled = [] {
+    const char* e = std::getenv("EMBER_CONV_WINOGRAD");
+    return !(e && std::string(e) == "0");
+  }();
+  const int64_t* out = adjoint ? g.in : g.out;
+  return enabled && x.device().is_cpu() && x.dtype() == ScalarType::Float32 && g.nsp == 2 && g.G == 1 &&
+         g.k[1] == 3 && g.k[2] == 3 && g.stride[1] == 1 && g.stride[2] == 1 && g.dil[1] == 1 && g.dil[2] == 1 &&
+         g.C >= 16 && g.Cout >= 16 && out[1] >= 4 && out[2] >= 4 && g.N * ((out[1] + 3) / 4) * ((out[2] + 3) / 4) >= 16 &&
+         (!adjoint || (g.pad[1] <= 2 && g.pad[2] <= 2));
+}
+
 // Runs f on float32 copies of 16-bit inputs and casts the result back.
 template <typename F>
 Tensor in_float(const Tensor& a, const Tensor& b, F&& f) {
   if (!is16(a.dtype())) return f(contiguous(a), contiguous(b));
   return to_dtype(f(to_dtype(a, ScalarType::Float32), to_dtype(b, ScalarType::Float32)), a.dtype());
+}
+
+// Depthwise geometries on the CPU run the direct kernels (cpu/depthwise_kernels.cpp) instead of
+// im2col and one tiny GEMM per group.
+bool use_depthwise(const ConvGeom& g, const Tensor& t) { return g.depthwise() && t.device().is_cpu(); }
+Tensor depthwise(const DispatchStub<DepthwiseKernel>& stub, const ConvGeom& g, const Tensor& a, const Tensor& b,
+                 const Shape& shape) {
+  Tensor out = empty(shape, a.dtype(), a.device());
+  if (out.numel()) stub(a.device(), g, a, b, out);
+  return out;
 }
 
 void check_operand(const char* op, const char* what, const Tensor& t, const Shape& expected, ScalarType dt) {
@@ -63,9 +95,14 @@ Tensor columns(const Tensor& x, const ConvGeom& g) {
 
 Tensor forward_impl(const Tensor& x0, const Tensor& w0, const ConvGeom& g) {
   return in_float(x0, w0, [&](const Tensor& x, const Tensor& w) {
+    if (use_depthwise(g, x)) return depthwise(depthwise_forward_stub, g, x, w, g.y_shape());
     const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
     Tensor y = empty(g.y_shape(), x.dtype(), x.device());
     if (y.numel() == 0) return y;
+    if (winograd_ok(g, x, false)) {
+      winograd_stub(x.device(), g, x, w, y, false);
+      return y;
+    }
     // tiles of im2col + GEMM for large outputs; small ones (a few output rows) multiply the
     // whole batch's columns at once
     if (!g.pointwise() && cg * g.kprod() > 0 && L >= 512 && x.device().is_cpu()) {
@@ -92,6 +129,7 @@ Tensor forward_impl(const Tensor& x0, const Tensor& w0, const ConvGeom& g) {
 
 Tensor backward_input_impl(const Tensor& gy0, const Tensor& w0, const ConvGeom& g) {
   return in_float(gy0, w0, [&](const Tensor& gy, const Tensor& w) {
+    if (use_depthwise(g, gy)) return depthwise(depthwise_backward_input_stub, g, gy, w, g.x_shape());
     const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
     if (g.pointwise()) {
       Tensor gx = empty(g.x_shape(), gy.dtype(), gy.device());
@@ -99,6 +137,11 @@ Tensor backward_input_impl(const Tensor& gy0, const Tensor& w0, const ConvGeom& 
       Tensor wt = expand(mT(view(w, {1, g.G, og, ckg})), {g.N, g.G, ckg, og});
       gemm_out("conv_transpose", view(gx, {g.N, g.G, ckg, L}), wt, view(gy, {g.N, g.G, og, L}), Scalar(1.0),
                Scalar(0.0));
+      return gx;
+    }
+    if (L > 0 && winograd_ok(g, gy, true)) {
+      Tensor gx = empty(g.x_shape(), gy.dtype(), gy.device());
+      if (gx.numel()) winograd_stub(gy.device(), g, gy, w, gx, true);
       return gx;
     }
     Tensor gx = zeros(g.x_shape(), gy.dtype(), gy.device());
@@ -121,6 +164,7 @@ Tensor backward_input_impl(const Tensor& gy0, const Tensor& w0, const ConvGeom& 
 
 Tensor backward_weight_impl(const Tensor& x0, const Tensor& gy0, const ConvGeom& g) {
   return in_float(x0, gy0, [&](const Tensor& x, const Tensor& gy) {
+    if (use_depthwise(g, x)) return depthwise(depthwise_backward_weight_stub, g, x, gy, g.w_shape());
     const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
     Tensor gw = zeros(g.w_shape(), x.dtype(), x.device());
     if (gw.numel() == 0 || g.N == 0 || L == 0) return gw;

@@ -28,6 +28,8 @@ struct ConvGeom {
   int64_t lout() const { return out[0] * out[1] * out[2]; }
   // 1x1 kernel, unit stride, no padding: im2col is the identity.
   bool pointwise() const;
+  // groups == C (Cout = C * multiplier): the direct depthwise kernels, no im2col.
+  bool depthwise() const { return G == C; }
   Shape x_shape() const;
   Shape y_shape() const;
   Shape w_shape() const;
@@ -43,6 +45,18 @@ extern DispatchStub<Im2colKernel> im2col_stub;
 using ConvForwardKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& w, const Tensor& y);
 extern DispatchStub<ConvForwardKernel> conv_forward_stub;
 extern DispatchStub<Col2imKernel> col2im_stub;
+// Winograd F(4x4, 3x3) for float32 3x3 stride-1 undilated ungrouped 2-d convs (cpu/winograd_kernels.cpp):
+// y = conv(x, w), or with adjoint, y (N, C, *in) = conv_transpose(x = gy (N, Cout, *out), w) (needs pad <= 2).
+using WinogradKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& w, const Tensor& y, bool adjoint);
+extern DispatchStub<WinogradKernel> winograd_stub;
+
+// Depthwise convolutions computed directly (cpu/depthwise_kernels.cpp), operands contiguous,
+// out overwritten: forward (x, w) -> y, backward_input (gy, w) -> gx (the adjoint, also
+// conv_transpose), backward_weight (x, gy) -> gw (independent of the thread count).
+using DepthwiseKernel = void (*)(const ConvGeom&, const Tensor& a, const Tensor& b, const Tensor& out);
+extern DispatchStub<DepthwiseKernel> depthwise_forward_stub;
+extern DispatchStub<DepthwiseKernel> depthwise_backward_input_stub;
+extern DispatchStub<DepthwiseKernel> depthwise_backward_weight_stub;
 
 Tensor conv_forward(const Tensor& x, const Tensor& w, const ConvGeom& g);
 Tensor conv_backward_input(const Tensor& gy, const Tensor& w, const ConvGeom& g);
