@@ -92,7 +92,7 @@ CASES = [
     (1, 2, 1, (3, 2), (3, 3), 2, 1, 1),       # images narrower than the stride's phases
     (3, 4, 1, (9, 17), (3, 1), (2, 1), (1, 0), 1),
     (2, 3, 2, (12, 10), (2, 4), (1, 3), (0, 2), (2, 1)),
-    (2, 1, 8, (9, 10), (5, 5), 1, 2, 1),      # one input channel: groups == 1 is depthwise too
+    (2, 2, 8, (9, 10), (5, 5), 1, 2, 1),      # 200 taps per input-gradient row: several passes
     (2, 4, 1, (13,), (3,), 2, 1, 1),          # conv1d
     (1, 3, 2, (17,), (5,), 1, 4, 2),
     (1, 3, 1, (5, 6, 7), (3, 3, 3), (1, 2, 2), 1, 1),  # conv3d

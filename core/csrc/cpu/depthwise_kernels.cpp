@@ -1,22 +1,23 @@
-// Direct depthwise convolutions (ops/nn.h: groups == C, Cout = C * multiplier), 1-, 2- and
-// 3-d through the same code: no im2col, no GEMM per group.
+// Direct depthwise convolutions (ops/nn.h: groups == C > 1, Cout = C * multiplier), 1-, 2-
+// and 3-d through the same code: no im2col, no GEMM per group.
 //
 // Every kernel reduces to rows of shifted dot products: a destination row of n elements is the
-// sum over its taps t of w[t] * buf[src_t + q], q < n, where buf is a source plane copied into
-// a zero-padded buffer laid out so that every tap reads contiguous memory (no bounds checks in
-// the loops; the borders read the padding):
-//   forward and weight gradient: rows of x padded in W and split into `stride` phases, so that
+// sum over its taps t of w[t] * buf[src_t + q], q < n, where buf holds a source plane copied
+// into a zero-padded buffer (padded in D, H and W) laid out so that every tap reads contiguous
+// memory: no bounds checks in the loops, the borders read the padding.
+//   forward and weight gradient: x, its rows split into `stride` phases, so that
 //     x[ow * s + kw * d - p] is phase (kw * d) % s at index ow + (kw * d) / s;
-//   input gradient: rows of gy padded in W; a row of gx is made per W phase r (the columns
-//     iw = q * s + r), which sees only the taps kw with (r + p - kw * d) % s == 0, as
-//     contiguous reads of gy, and the phases are interleaved at the end.
-// Out-of-range rows (D, H) are left out of a row's taps. A Plan, made once per call, lists the
-// destination rows in blocks of rows with the same taps shifted; 3-wide rows (3x3 kernels,
-// stride 1 or 2, dilation 1) get loops with one pointer per source row instead of one per tap.
-// Planes run in parallel (forward: (n, co) planes in memory order; input gradient: (n, c)).
-// The weight gradient sums into vector lanes of T over at least kFlush outputs (whole planes),
-// then in double; tasks are (image chunk, channel group) fixed by the shapes, and the chunks'
-// sums are added in order, so the result does not depend on the thread count.
+//   input gradient: gy; a row of gx is made per W phase r (the columns iw = q * s + r), which
+//     sees only the taps kw with (r + p - kw * d) % s == 0 (and the rows kh, kd that the row's
+//     own phase allows), as contiguous reads of gy; the phases are interleaved at the end.
+// A Plan, made once per call, lists the destination rows in blocks of rows whose taps are the
+// same, shifted (a 3x3 stride-1 plane is one block); 3-wide rows (3x3 kernels, stride 1 or 2,
+// dilation 1) get loops with one pointer per source row instead of one per tap. Planes run in
+// parallel: (n, co) planes of y in memory order for the forward, (n, c) planes of gx for the
+// input gradient. The weight gradient sums into vector lanes of T over at least kFlush outputs
+// (whole planes), then in double; its tasks are (image chunk, channel group), fixed by the
+// shapes, and the chunks' sums are added in order, so its result does not depend on the thread
+// count.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -51,18 +52,21 @@ struct Row {
 struct Plan {
   std::vector<Row> rows;
   std::vector<Tap> taps;
-  int64_t S = 1;         // phases of a buffer row
-  int64_t PL = 0;        // source column c sits at position c + PL of its buffer row
-  int64_t PWs = 0;       // elements per phase of a buffer row
-  int64_t src_rows = 0;  // source rows per buffer (of every plane it holds), src_w elements each
-  int64_t src_w = 0;
-  bool direct = false;   // no padding and no phases: the source plane is the buffer
+  // The buffer: `planes` source planes of (sd, sh) rows of sw elements, each as (bd, bh) rows
+  // of S phases of PWs elements, source row (id, ih) at buffer row (id + td, ih + th) and its
+  // column c at position c + PL (phase (c + PL) % S, index (c + PL) / S). What the source does
+  // not cover is zero padding, the same positions for every plane: the buffer is zeroed once.
+  int64_t planes = 1, sd = 1, sh = 1, sw = 0, bd = 1, bh = 1, td = 0, th = 0;
+  int64_t S = 1, PL = 0, PWs = 0;
+  bool direct = false;  // the buffer would be the source itself: no copy
   // With phases > 1 (the input gradient of a W stride), rows write W phase r of destination
   // row (id, ih) to row ((r * ID + id) * s1 + ih % s1) * hs + ih / s1 of tmp, tpitch apart
   // (rows of an H phase follow each other: a block of them is one long row when tpitch is
   // also its rows' distance in the buffer), and interleave() puts them in place.
   int64_t phases = 1, s1 = 1, hs = 0, tpitch = 0, ID = 0, IH = 0, IW = 0;
-  int64_t buf_size() const { return direct ? 0 : src_rows * S * PWs; }
+  int64_t row_len() const { return S * PWs; }
+  int64_t buf_size() const { return direct ? 0 : planes * bd * bh * row_len(); }
+  int64_t buf_row(int64_t plane, int64_t d, int64_t h) const { return ((plane * bd + d) * bh + h) * row_len(); }
   int64_t tmp_size() const { return phases > 1 ? phases * ID * s1 * hs * tpitch : 0; }
   int64_t tmp_row(int64_t r, int64_t id, int64_t ih) const { return ((r * ID + id) * s1 + ih % s1) * hs + ih / s1; }
 
@@ -107,31 +111,33 @@ struct Plan {
 };
 
 // Destination rows are output rows of y (od, oh) reading x: the forward and the weight gradient.
+// The buffer pads x in D and H too, so that every row has all the taps (one block per plane
+// in 2-d).
 Plan forward_plan(const ConvGeom& g) {
   Plan P;
-  const int64_t KH = g.k[1], KW = g.k[2], IH = g.in[1], IW = g.in[2], OH = g.out[1], OW = g.out[2];
+  const int64_t KD = g.k[0], KH = g.k[1], KW = g.k[2], OD = g.out[0], OH = g.out[1], OW = g.out[2];
   const int64_t s2 = g.stride[2], d2 = g.dil[2];
   const int64_t PW = std::max<int64_t>(0, (OW - 1) * s2 + (KW - 1) * d2 + 1);  // positions read per row
+  P.sd = g.in[0];
+  P.sh = g.in[1];
+  P.sw = g.in[2];
+  P.direct = s2 == 1 && g.pad[0] == 0 && g.pad[1] == 0 && g.pad[2] == 0 && PW <= P.sw;
   P.S = s2;
   P.PL = g.pad[2];
-  P.src_rows = g.in[0] * IH;
-  P.src_w = IW;
-  P.direct = s2 == 1 && P.PL == 0 && PW <= IW;
-  P.PWs = P.direct ? IW : (PW + s2 - 1) / s2;
-  for (int64_t od = 0; od < g.out[0]; ++od)
+  P.PWs = P.direct ? P.sw : (PW + s2 - 1) / s2;
+  P.td = g.pad[0];
+  P.th = g.pad[1];
+  P.bd = P.direct ? P.sd : std::max((OD - 1) * g.stride[0] + (KD - 1) * g.dil[0] + 1, P.td + P.sd);
+  P.bh = P.direct ? P.sh : std::max((OH - 1) * g.stride[1] + (KH - 1) * g.dil[1] + 1, P.th + P.sh);
+  for (int64_t od = 0; od < OD; ++od)
     for (int64_t oh = 0; oh < OH; ++oh) {
       Row r{(od * OH + oh) * OW, OW, int64_t(P.taps.size()), 0};
-      for (int64_t kd = 0; kd < g.k[0]; ++kd) {
-        const int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
-        if (id < 0 || id >= g.in[0]) continue;
+      for (int64_t kd = 0; kd < KD; ++kd)
         for (int64_t kh = 0; kh < KH; ++kh) {
-          const int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
-          if (ih < 0 || ih >= IH) continue;
+          const int64_t row = P.buf_row(0, od * g.stride[0] + kd * g.dil[0], oh * g.stride[1] + kh * g.dil[1]);
           for (int64_t kw = 0; kw < KW; ++kw)
-            P.taps.push_back({((id * IH + ih) * P.S + (kw * d2) % P.S) * P.PWs + (kw * d2) / P.S,
-                              (kd * KH + kh) * KW + kw});
+            P.taps.push_back({row + (kw * d2) % s2 * P.PWs + (kw * d2) / s2, (kd * KH + kh) * KW + kw});
         }
-      }
       r.nt = int64_t(P.taps.size()) - r.t0;
       P.add(r);
     }
@@ -140,107 +146,120 @@ Plan forward_plan(const ConvGeom& g) {
 }
 
 // Destination rows are W phases of the rows of gx (id, ih) reading gy: the input gradient.
+// The buffer pads gy in D and H so that every tap a row's divisibility allows is in it.
 Plan backward_plan(const ConvGeom& g) {
   Plan P;
-  const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2], IH = g.in[1], IW = g.in[2];
-  const int64_t KH = g.k[1], KW = g.k[2], s2 = g.stride[2], p2 = g.pad[2], d2 = g.dil[2];
-  const int64_t mult = g.Cout / g.C, phases = std::min(s2, IW);
+  const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2], ID = g.in[0], IH = g.in[1], IW = g.in[2];
+  const int64_t KD = g.k[0], KH = g.k[1], KW = g.k[2], s0 = g.stride[0], s1 = g.stride[1], s2 = g.stride[2];
+  const int64_t mult = g.Cout / g.C, phases = std::min(s2, IW), kp = g.kprod();
   auto count = [&](int64_t r) { return (IW - r + s2 - 1) / s2; };  // columns of phase r
   // Column offset into gy of tap kw for phase r, or false when it never meets gy.
   auto col = [&](int64_t r, int64_t kw, int64_t& e) {
-    const int64_t u = r + p2 - kw * d2;
+    const int64_t u = r + g.pad[2] - kw * g.dil[2];
     if (u % s2 != 0) return false;
     e = u / s2;
     return e < OW && e + count(r) > 0;
   };
-  int64_t lo = 0, hi = OW;  // positions read, relative to gy's column 0
+  // The output row (od or oh) tap k of input row i reads, or false when i's stride phase
+  // excludes it.
+  auto row = [&](int dim, int64_t i, int64_t k, int64_t& o) {
+    const int64_t u = i + g.pad[dim] - k * g.dil[dim];
+    if (u % g.stride[dim] != 0) return false;
+    o = u / g.stride[dim];
+    return true;
+  };
+  int64_t lo = 0, hi = OW, lod = 0, hid = OD, loh = 0, hih = OH;  // ranges read, gy's own included
   for (int64_t r = 0; r < phases; ++r)
     for (int64_t kw = 0, e; kw < KW; ++kw)
       if (col(r, kw, e)) {
         lo = std::min(lo, e);
         hi = std::max(hi, e + count(r));
       }
+  for (int64_t i = 0; i < ID; ++i)
+    for (int64_t k = 0, o; k < KD; ++k)
+      if (row(0, i, k, o)) lod = std::min(lod, o), hid = std::max(hid, o + 1);
+  for (int64_t i = 0; i < IH; ++i)
+    for (int64_t k = 0, o; k < KH; ++k)
+      if (row(1, i, k, o)) loh = std::min(loh, o), hih = std::max(hih, o + 1);
+  P.planes = mult;
+  P.sd = OD;
+  P.sh = OH;
+  P.sw = OW;
+  P.direct = lo == 0 && hi == OW && lod == 0 && hid == OD && loh == 0 && hih == OH;
   P.S = 1;
   P.PL = -lo;
-  P.src_rows = mult * OD * OH;
-  P.src_w = OW;
-  P.direct = lo == 0 && hi == OW;
   P.PWs = hi - lo;
-  const int64_t kp = g.kprod(), s0 = g.stride[0], s1 = g.stride[1];
+  P.td = -lod;
+  P.th = -loh;
+  P.bd = hid - lod;
+  P.bh = hih - loh;
   P.phases = s2 == 1 ? 1 : phases;
   P.s1 = s1;
   P.hs = (IH + s1 - 1) / s1;
   P.tpitch = std::max(P.PWs, count(0));
-  P.ID = g.in[0];
+  P.ID = ID;
   P.IH = IH;
   P.IW = IW;
   // Rows in the order (W phase, D phase, H phase, id, ih), so that rows with the same taps
   // (shifted) follow each other and form blocks.
   for (int64_t r = 0; r < phases; ++r)
-    for (int64_t rd = 0; rd < std::min(s0, g.in[0]); ++rd)
+    for (int64_t rd = 0; rd < std::min(s0, ID); ++rd)
       for (int64_t rh = 0; rh < std::min(s1, IH); ++rh)
-        for (int64_t id = rd; id < g.in[0]; id += s0)
+        for (int64_t id = rd; id < ID; id += s0)
           for (int64_t ih = rh; ih < IH; ih += s1) {
             const int64_t dst = P.phases > 1 ? P.tmp_row(r, id, ih) * P.tpitch : (id * IH + ih) * IW;
-            Row row{dst, count(r), int64_t(P.taps.size()), 0};
+            Row rw{dst, count(r), int64_t(P.taps.size()), 0};
             for (int64_t m = 0; m < mult; ++m)
-              for (int64_t kd = 0; kd < g.k[0]; ++kd) {
-                const int64_t v = id + g.pad[0] - kd * g.dil[0];
-                if (v % g.stride[0] != 0 || v < 0 || v / g.stride[0] >= OD) continue;
-                const int64_t od = v / g.stride[0];
-                for (int64_t kh = 0; kh < KH; ++kh) {
-                  const int64_t u = ih + g.pad[1] - kh * g.dil[1];
-                  if (u % g.stride[1] != 0 || u < 0 || u / g.stride[1] >= OH) continue;
-                  const int64_t oh = u / g.stride[1];
+              for (int64_t kd = 0, od; kd < KD; ++kd) {
+                if (!row(0, id, kd, od)) continue;
+                for (int64_t kh = 0, oh; kh < KH; ++kh) {
+                  if (!row(1, ih, kh, oh)) continue;
+                  const int64_t base = P.buf_row(m, od + P.td, oh + P.th) + P.PL;
                   for (int64_t kw = KW - 1, e; kw >= 0; --kw)  // ascending offsets into gy
-                    if (col(r, kw, e))
-                      P.taps.push_back({((m * OD + od) * OH + oh) * P.PWs + P.PL + e,
-                                        m * kp + (kd * KH + kh) * KW + kw});
+                    if (col(r, kw, e)) P.taps.push_back({base + e, m * kp + (kd * KH + kh) * KW + kw});
                 }
               }
-            row.nt = int64_t(P.taps.size()) - row.t0;
-            P.add(row);
+            rw.nt = int64_t(P.taps.size()) - rw.t0;
+            P.add(rw);
           }
   P.find_threes();
   return P;
 }
 
-// Copies the source rows into the buffer's layout. The positions it does not write (padding)
-// are the same for every plane: the caller zeroes the buffer once.
+// Copies the source rows [0, nrows) of width w into buffer rows len apart (the loops per
+// number of phases; the source column c goes to position c + PL).
 template <typename T>
-inline void fill_buffer(const Plan& P, const T* src, T* buf) {
-  const int64_t len = P.S * P.PWs, cend = std::min(P.src_w, len - P.PL);
-  if (cend <= 0) return;
+inline void fill_rows(const Plan& P, const T* src, T* b, int64_t nrows, int64_t w, int64_t len) {
   if (P.S == 1) {
-    for (int64_t rr = 0; rr < P.src_rows; ++rr, src += P.src_w, buf += len)
+    for (int64_t i = 0; i < nrows; ++i, src += P.sw, b += len)
 #pragma omp simd
-      for (int64_t c = 0; c < cend; ++c) buf[P.PL + c] = src[c];
-    return;
-  }
-  if (P.S == 2) {  // both phases in one pass: even columns to phase PL % 2, odd ones to the other
-    const int64_t e = P.PL % 2, half = cend / 2;
-    for (int64_t rr = 0; rr < P.src_rows; ++rr, src += P.src_w, buf += len) {
-      T* be = buf + e * P.PWs + P.PL / 2;
-      T* bo = buf + (1 - e) * P.PWs + (P.PL + 1) / 2;
+      for (int64_t c = 0; c < w; ++c) b[P.PL + c] = src[c];
+  } else if (P.S == 2) {  // even columns to phase PL % 2, odd ones to the other
+    const int64_t e = P.PL % 2, half = w / 2;
+    for (int64_t i = 0; i < nrows; ++i, src += P.sw, b += len) {
+      T* be = b + e * P.PWs + P.PL / 2;
+      T* bo = b + (1 - e) * P.PWs + (P.PL + 1) / 2;
 #pragma omp simd
       for (int64_t j = 0; j < half; ++j) {
         be[j] = src[2 * j];
         bo[j] = src[2 * j + 1];
       }
-      if (cend % 2) be[half] = src[cend - 1];
+      if (w % 2) be[half] = src[w - 1];
     }
-    return;
+  } else {
+    for (int64_t i = 0; i < nrows; ++i, src += P.sw, b += len)
+      for (int64_t c = 0; c < w; ++c) b[(c + P.PL) % P.S * P.PWs + (c + P.PL) / P.S] = src[c];
   }
-  for (int64_t ph = 0; ph < P.S; ++ph) {
-    const int64_t c0 = ((ph - P.PL) % P.S + P.S) % P.S;  // first column of this phase
-    if (c0 >= cend) continue;
-    const int64_t m = (cend - c0 + P.S - 1) / P.S;      // its columns
-    T* b = buf + ph * P.PWs + (c0 + P.PL) / P.S;
-    const T* s = src + c0;
-    for (int64_t rr = 0; rr < P.src_rows; ++rr, s += P.src_w, b += len) {
-      for (int64_t j = 0; j < m; ++j) b[j] = s[j * P.S];
-    }
-  }
+}
+
+// Copies the source planes into the buffer's layout (Plan).
+template <typename T>
+inline void fill_buffer(const Plan& P, const T* src, T* buf) {
+  const int64_t len = P.row_len(), w = std::min(P.sw, len - P.PL);  // columns that fit
+  if (w <= 0) return;
+  for (int64_t pl = 0; pl < P.planes; ++pl)
+    for (int64_t id = 0; id < P.sd; ++id, src += P.sh * P.sw)
+      fill_rows(P, src, buf + P.buf_row(pl, id + P.td, P.th), P.sh, w, len);
 }
 
 // Pointers to the taps of a block's row: one per tap (PAT 0), or with the taps in threes
@@ -272,7 +291,23 @@ inline void taps_block(T* out, int64_t ostep, const T* const* src, int64_t pws, 
   T c[NT];
   for (int t = 0; t < NT; ++t) c[t] = w[t];
   // omp simd: out never overlaps the sources (no run-time alias checks per row)
-  for (int64_t i = 0; i < rows; ++i, out += ostep) {
+  int64_t i = 0;
+  if (PAT && !acc)  // two rows at a time: half the loop overhead of short rows
+    for (; i + 2 <= rows; i += 2, out += 2 * ostep) {
+      T* out1 = out + ostep;
+#pragma omp simd
+      for (int64_t q = 0; q < n; ++q) {
+        T a = c[0] * s.at(0)[q], b = c[0] * s.at(0)[q + sstep];
+        for (int t = 1; t < NT; ++t) {
+          a += c[t] * s.at(t)[q];
+          b += c[t] * s.at(t)[q + sstep];
+        }
+        out[q] = a;
+        out1[q] = b;
+      }
+      s.advance(2 * sstep);
+    }
+  for (; i < rows; ++i, out += ostep) {
     if (acc) {
 #pragma omp simd
       for (int64_t q = 0; q < n; ++q) {

@@ -28,8 +28,9 @@ struct ConvGeom {
   int64_t lout() const { return out[0] * out[1] * out[2]; }
   // 1x1 kernel, unit stride, no padding: im2col is the identity.
   bool pointwise() const;
-  // groups == C (Cout = C * multiplier): the direct depthwise kernels, no im2col.
-  bool depthwise() const { return G == C; }
+  // groups == C > 1 (Cout = C * multiplier): the direct depthwise kernels, no im2col (a single
+  // input channel, C == G == 1, stays an ordinary conv: one GEMM over all its outputs wins).
+  bool depthwise() const { return G == C && C > 1; }
   Shape x_shape() const;
   Shape y_shape() const;
   Shape w_shape() const;
