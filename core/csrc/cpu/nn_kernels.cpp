@@ -335,38 +335,37 @@ void avg_pool_kernel(const PoolGeom& g, const Tensor& src, const Tensor& dst, bo
 constexpr int kLanes = 8;
 
 template <typename T>
-EMBER_HOT void softmax_row(const T* x, T* y, int64_t n, int64_t st, bool log) {
+EMBER_HOT512 void softmax_row(const T* x, T* y, int64_t n, int64_t st, bool log) {
   T m = -std::numeric_limits<T>::infinity();
   double s = 0;
   if (st == 1) {
-    T ml[kLanes];
-    for (int l = 0; l < kLanes; ++l) ml[l] = -std::numeric_limits<T>::infinity();
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      for (int l = 0; l < kLanes; ++l) ml[l] = ml[l] > x[i + l] ? ml[l] : x[i + l];
-    for (; i < n; ++i) m = m > x[i] ? m : x[i];
-    for (int l = 0; l < kLanes; ++l) m = m > ml[l] ? m : ml[l];
+    // omp simd reductions keep the lanes' max and sum in registers (an array of lanes was
+    // spilled to the stack, a store-forwarding chain per vector)
+    T mv = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : mv)
+    for (int64_t i = 0; i < n; ++i) mv = x[i] > mv ? x[i] : mv;
+    m = mv;
     // a nan may be dropped from the max, but its exp makes the sum nan: the row is nan, as torch
     if (std::isinf(m) && m < 0) m = 0;  // an all -inf row: exp(-inf) = 0, sum 0 -> nan as torch
-    T sl[kLanes] = {};
-    i = 0;
+    T sv = 0;
     if (log) {
-      for (; i + kLanes <= n; i += kLanes)
-        for (int l = 0; l < kLanes; ++l) sl[l] += math::vexp(T(x[i + l] - m));
-      for (; i < n; ++i) s += double(math::vexp(T(x[i] - m)));
+#pragma omp simd reduction(+ : sv)
+      for (int64_t i = 0; i < n; ++i) sv += math::vexp(T(x[i] - m));
+      const T c = T(double(m) + std::log(double(sv)));
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] - c;
     } else {
-      for (; i + kLanes <= n; i += kLanes)
-        for (int l = 0; l < kLanes; ++l) {
-          const T e = math::vexp(T(x[i + l] - m));
-          y[i + l] = e;
-          sl[l] += e;
-        }
-      for (; i < n; ++i) {
-        y[i] = math::vexp(T(x[i] - m));
-        s += double(y[i]);
+#pragma omp simd reduction(+ : sv)
+      for (int64_t i = 0; i < n; ++i) {
+        const T e = math::vexp(T(x[i] - m));
+        y[i] = e;
+        sv += e;
       }
+      const T r = T(1.0 / double(sv));
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) y[i] *= r;
     }
-    for (int l = 0; l < kLanes; ++l) s += double(sl[l]);
+    return;
   } else {
     for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i * st]);
     if (std::isinf(m) && m < 0) m = 0;
@@ -386,7 +385,22 @@ EMBER_HOT void softmax_row(const T* x, T* y, int64_t n, int64_t st, bool log) {
 }
 
 template <typename T>
-EMBER_HOT void softmax_backward_row(const T* g, const T* y, T* gx, int64_t n, int64_t st, bool log) {
+EMBER_HOT512 void softmax_backward_row(const T* g, const T* y, T* gx, int64_t n, int64_t st, bool log) {
+  if (st == 1) {
+    T sv = 0;
+    if (log) {
+#pragma omp simd reduction(+ : sv)
+      for (int64_t i = 0; i < n; ++i) sv += g[i];
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) gx[i] = g[i] - math::vexp(y[i]) * sv;
+    } else {
+#pragma omp simd reduction(+ : sv)
+      for (int64_t i = 0; i < n; ++i) sv += g[i] * y[i];
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) gx[i] = y[i] * (g[i] - sv);
+    }
+    return;
+  }
   double s = 0;
   if (log) {
     for (int64_t i = 0; i < n; ++i) s += double(g[i * st]);
@@ -405,7 +419,7 @@ EMBER_HOT void softmax_backward_row(const T* g, const T* y, T* gx, int64_t n, in
 constexpr int64_t kColBlock = 256;
 
 template <typename T>
-EMBER_HOT void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t w, bool log) {
+EMBER_HOT512 void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t w, bool log) {
   T mx[kColBlock], sm[kColBlock];
   for (int64_t j = 0; j < w; ++j) {
     mx[j] = -std::numeric_limits<T>::infinity();
@@ -443,7 +457,7 @@ EMBER_HOT void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t 
 }
 
 template <typename T>
-EMBER_HOT void softmax_backward_cols(const T* g, const T* y, T* gx, int64_t n, int64_t inner, int64_t w, bool log) {
+EMBER_HOT512 void softmax_backward_cols(const T* g, const T* y, T* gx, int64_t n, int64_t inner, int64_t w, bool log) {
   T sm[kColBlock];
   for (int64_t j = 0; j < w; ++j) sm[j] = 0;
   for (int64_t i = 0; i < n; ++i) {

@@ -19,6 +19,9 @@ EMBER_HOT void lstm_rows(const T* gates, const T* c, T* h, T* cn, T* acts, int64
   for (int64_t r = r0; r < r1; ++r) {
     const T* gr = gates + r * 4 * H;
     T* ar = acts + r * 4 * H;
+    // omp simd: the outputs never overlap the inputs; without it GCC kept the loop scalar (six
+    // pointers of one type), a third of an LSTM forward
+#pragma omp simd
     for (int64_t j = 0; j < H; ++j) {
       const T i = sigm(gr[j]), f = sigm(gr[H + j]), g = math::vtanh(gr[2 * H + j]), o = sigm(gr[3 * H + j]);
       const T cv = f * c[r * H + j] + i * g;
@@ -49,6 +52,7 @@ EMBER_HOT void lstm_backward_rows(const T* acts, const T* c, const T* cn, const 
   for (int64_t r = r0; r < r1; ++r) {
     const T* ar = acts + r * 4 * H;
     T* gr = gg + r * 4 * H;
+#pragma omp simd
     for (int64_t j = 0; j < H; ++j) {
       const int64_t k = r * H + j;
       const T i = ar[j], f = ar[H + j], g = ar[2 * H + j], o = ar[3 * H + j];

@@ -53,11 +53,6 @@ void weight_transform(const float* w, int64_t KC, bool adjoint, float* U) {
 // one zmm with AVX-512, two ymm with AVX2). An input row is split into its four phases
 // (q_u[tx] = row[4 tx + u]), so the six inputs of tile tx, row[4 tx .. 4 tx + 5], are q0[tx],
 // q1[tx], q2[tx], q3[tx], q0[tx + 1], q1[tx + 1]; output rows are interleaved back from phases.
-#if defined(__x86_64__) && !defined(__clang__)
-#define EMBER_WINO_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
-#else
-#define EMBER_WINO_HOT EMBER_HOT
-#endif
 
 using v16 = float __attribute__((vector_size(64)));
 using i16 = int __attribute__((vector_size(64)));
@@ -74,7 +69,7 @@ inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 // V for planes [b, e) of the group (plane = n * C + c, n relative to the group's first image x).
 // The row transforms of all tile rows go to hr[i][j][t] (t = ty * TW + tx, the plane's tiles in
 // V's order), so the column transform and the stores to V run over the plane's tiles at once.
-EMBER_WINO_HOT void input_transform(const Plan& p, const float* x, float* V, int64_t P, int64_t b, int64_t e) {
+EMBER_HOT512 void input_transform(const Plan& p, const float* x, float* V, int64_t P, int64_t b, int64_t e) {
   const int64_t TW = p.TW, TWp = round_up(TW, kV), Q = TWp + kV, tiles = p.TH * TW;
   const int64_t hs = round_up(tiles, kV) + kV;  // hr: between (i, j) and the next
   std::vector<float> buf(size_t(4 * Q + 36 * hs));
@@ -145,7 +140,7 @@ inline void interleave4(float* y, v16 a, v16 b, v16 c, v16 d) {
 
 // y for planes [b, e) of the group (plane = n * K + k): the column transform over the plane's
 // tiles at once into cr[r][j][t], then each output row from its tile row.
-EMBER_WINO_HOT void output_transform(const Plan& p, const float* M, float* y, int64_t P, int64_t b, int64_t e) {
+EMBER_HOT512 void output_transform(const Plan& p, const float* M, float* y, int64_t P, int64_t b, int64_t e) {
   const int64_t TW = p.TW, tiles = p.TH * TW;
   const int64_t cs = round_up(tiles, kV) + kV;  // cr: between (r, j) and the next
   std::vector<float> buf(size_t(24 * cs + 4 * kV));
