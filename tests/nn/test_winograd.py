@@ -94,3 +94,20 @@ def test_disabled_by_environment_matches():
         outs[flag] = np.load(os.path.join(d, "y.npy")).astype(np.float64)
     scale = np.abs(outs["0"]).max()
     assert 0 < np.abs(outs["1"] - outs["0"]).max() / scale < 5e-5  # different algorithms, same result
+
+
+def test_weight_gradient_independent_of_thread_count():
+    x = ember.from_numpy(_rand((6, 16, 10, 10), 7))
+    w = ember.from_numpy(_rand((24, 16, 3, 3), 8, 0.1)).requires_grad_()
+    g = ember.from_numpy(_rand((6, 24, 10, 10), 9))
+    grads = []
+    prev = ember.get_num_threads()
+    try:
+        for nt in (1, 2, 3):
+            ember.set_num_threads(nt)
+            F.conv2d(x, w, padding=1).backward(g)
+            grads.append(w.grad.numpy().copy())
+            w.grad = None
+    finally:
+        ember.set_num_threads(prev)
+    assert np.array_equal(grads[0], grads[1]) and np.array_equal(grads[0], grads[2])

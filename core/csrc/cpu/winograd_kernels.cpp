@@ -7,6 +7,7 @@
 //   1. input transform  V[xi][c][t] = (B^T d_{c,t} B)[xi]     (t: tile index in the group)
 //   2. 36 GEMMs         M[xi] = U[xi] (K x C) @ V[xi] (C x P)
 //   3. output transform y[n, k, tile] = A^T M[.][k][t] A, clipped to the output
+// The weight gradient is the transposed algorithm (winograd_weight_kernel).
 // U[xi][k][c] = (G g_{k,c} G^T)[xi] is computed once per call (one GEMM, see weight_transform).
 //
 // The adjoint (conv_transpose / input gradient at stride 1) is the same correlation of gy with
@@ -23,6 +24,10 @@
 #include "../ops/nn.h"
 #include "loop.h"
 
+// v16 values passed between inline helpers: the ABI note about 64-byte vectors does not apply
+// (nothing crosses a library boundary).
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace ember {
 namespace {
 
@@ -34,14 +39,19 @@ struct Plan {
 // so U (36 x K*C) = T @ w^T over w viewed as (K*C, 9). U[xi] is then (K x C) row-major; for the
 // adjoint, w is (C, K, 3, 3) in the roles of the transposed conv, U[xi] is (C x K) (the GEMMs
 // read it transposed) and T's columns are reversed (the spatial flip).
-void weight_transform(const float* w, int64_t KC, bool adjoint, float* U) {
+// T = G (x) G (36 x 9): T[(i, l)][(r, j)] = G[i][r] G[l][j]; with `flip`, the 9 columns reversed.
+void kron_g(float* T, bool flip) {
   static const float G[6][3] = {{1.f / 4, 0, 0},          {-1.f / 6, -1.f / 6, -1.f / 6}, {-1.f / 6, 1.f / 6, -1.f / 6},
                                 {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}};
-  float T[36 * 9];
   for (int i = 0; i < 6; ++i)
     for (int l = 0; l < 6; ++l)
       for (int r = 0; r < 3; ++r)
-        for (int j = 0; j < 3; ++j) T[(i * 6 + l) * 9 + (adjoint ? 8 - (r * 3 + j) : r * 3 + j)] = G[i][r] * G[l][j];
+        for (int j = 0; j < 3; ++j) T[(i * 6 + l) * 9 + (flip ? 8 - (r * 3 + j) : r * 3 + j)] = G[i][r] * G[l][j];
+}
+
+void weight_transform(const float* w, int64_t KC, bool adjoint, float* U) {
+  float T[36 * 9];
+  kron_g(T, adjoint);
   const int64_t grain = 4096;
   parallel_for(0, KC, grain, [&](int64_t b, int64_t e) {
     scipy_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 36, int(e - b), 9, 1.0f, T, 9, w + b * 9, 9, 0.0f,
@@ -193,6 +203,58 @@ EMBER_HOT512 void output_transform(const Plan& p, const float* M, float* y, int6
   }
 }
 
+// The weight gradient transposes the forward algorithm (y = A^T [U . V] A, U = G g G^T):
+// dL/dg = G^T [V . (A dy A^T)] G summed over tiles. Mg[xi][k][t] = (A e A^T)[xi] for the 4x4
+// block e of gy at tile t (zeros past the output's edge), with A (6 x 4) the transpose of A^T.
+EMBER_HOT512 void grad_output_transform(const Plan& p, const float* gy, float* Mg, int64_t P, int64_t b, int64_t e) {
+  const int64_t TW = p.TW, TWp = round_up(TW, kV), Q = TWp + kV, tiles = p.TH * TW;
+  const int64_t hs = round_up(tiles, kV) + kV;  // hr: between (r, j) and the next
+  std::vector<float> buf(size_t(4 * Q + 24 * hs));
+  float* q = buf.data();   // [s][tx]: the four phases of one output row
+  float* hr = q + 4 * Q;   // [r][j][t]: A applied along each of the tile row's 4 rows
+  const int64_t ms = 6 * p.K * P;  // Mg: between xi = i * 6 + j and (i + 1) * 6 + j
+  for (int64_t pl = b; pl < e; ++pl) {
+    const int64_t n = pl / p.K, k = pl % p.K;
+    const float* gp = gy + pl * p.OH * p.OW;
+    for (int64_t ty = 0; ty < p.TH; ++ty)
+      for (int r = 0; r < 4; ++r) {
+        const int64_t oh = ty * 4 + r;
+        std::fill(q, q + 4 * Q, 0.f);
+        if (oh < p.OH) {
+          const float* gr = gp + oh * p.OW;
+          for (int64_t ow = 0; ow < p.OW; ++ow) q[(ow & 3) * Q + (ow >> 2)] = gr[ow];
+        }
+        float* h = hr + r * 6 * hs + ty * TW;  // lanes past TW: as in input_transform
+        for (int64_t tx = 0; tx < TW; tx += kV) {
+          const v16 e0 = ld(q + tx), e1 = ld(q + Q + tx), e2 = ld(q + 2 * Q + tx), e3 = ld(q + 3 * Q + tx);
+          const v16 s02 = e0 + e2, s13 = e1 + e3;
+          st(h + 0 * hs + tx, e0);
+          st(h + 1 * hs + tx, s02 + s13);
+          st(h + 2 * hs + tx, s02 - s13);
+          st(h + 3 * hs + tx, e0 + 2.f * e1 + 4.f * e2 + 8.f * e3);
+          st(h + 4 * hs + tx, e0 - 2.f * e1 + 4.f * e2 - 8.f * e3);
+          st(h + 5 * hs + tx, e3);
+        }
+      }
+    const int64_t t0 = n * tiles;
+    for (int j = 0; j < 6; ++j) {
+      const float* h = hr + j * hs;
+      float* m0 = Mg + (j * p.K + k) * P + t0;
+      for (int64_t t = 0; t < tiles; t += kV) {
+        const v16 e0 = ld(h + t), e1 = ld(h + 6 * hs + t), e2 = ld(h + 12 * hs + t), e3 = ld(h + 18 * hs + t);
+        const v16 s02 = e0 + e2, s13 = e1 + e3;
+        const v16 o[6] = {e0, s02 + s13, s02 - s13, e0 + 2.f * e1 + 4.f * e2 + 8.f * e3,
+                          e0 - 2.f * e1 + 4.f * e2 - 8.f * e3, e3};
+        const int64_t left = tiles - t;
+        for (int i = 0; i < 6; ++i) {
+          if (left >= kV) st(m0 + i * ms + t, o[i]);
+          else st_part(m0 + i * ms + t, o[i], left);
+        }
+      }
+    }
+  }
+}
+
 void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& y, bool adjoint) {
   Plan p;
   p.N = g.N;
@@ -234,8 +296,54 @@ void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const 
   }
 }
 
+
+// gw (Cout, C, 3, 3) = the weight gradient of y = conv(x, w) for gy: per image group, the input
+// transform V of x, the transform Mg of gy, and per xi GW[xi] (K x C) += Mg[xi] (K x P) @ V[xi]^T;
+// then gw (K*C x 9) = GW^T (K*C x 36) @ T. GEMMs run one per task in a fixed order of groups,
+// so the result does not depend on the thread count.
+void winograd_weight_kernel(const ConvGeom& g, const Tensor& x, const Tensor& gy, const Tensor& gw) {
+  Plan p;
+  p.N = g.N, p.C = g.C, p.K = g.Cout, p.H = g.in[1], p.W = g.in[2], p.OH = g.out[1], p.OW = g.out[2];
+  p.ph = g.pad[1], p.pw = g.pad[2];
+  p.TH = (p.OH + 3) / 4, p.TW = (p.OW + 3) / 4;
+  const float* xp = x.data<float>();
+  const float* gp = gy.data<float>();
+  const int64_t C = p.C, K = p.K, tiles = p.TH * p.TW, KC = K * C;
+  const int64_t per_image = 36 * (C + K) * tiles * int64_t(sizeof(float));
+  const int64_t nb = std::clamp<int64_t>((48 << 20) / std::max<int64_t>(1, per_image), 1, p.N);
+  Tensor GWt = empty({36 * KC}, ScalarType::Float32);
+  Tensor Vt = empty({36 * C * nb * tiles}, ScalarType::Float32);
+  Tensor Mt = empty({36 * K * nb * tiles}, ScalarType::Float32);
+  float *GW = GWt.data<float>(), *V = Vt.data<float>(), *M = Mt.data<float>();
+  BlasSerialGuard serial;
+  for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
+    const int64_t n1 = std::min(p.N, n0 + nb), P = (n1 - n0) * tiles;
+    const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * tiles));
+    parallel_for(0, (n1 - n0) * C, grain, [&](int64_t b, int64_t e) {
+      input_transform(p, xp + n0 * C * p.H * p.W, V, P, b, e);
+    });
+    parallel_for(0, (n1 - n0) * K, grain, [&](int64_t b, int64_t e) {
+      grad_output_transform(p, gp + n0 * K * p.OH * p.OW, M, P, b, e);
+    });
+    const float beta = n0 == 0 ? 0.0f : 1.0f;
+    parallel_for(0, 36, 1, [&](int64_t b, int64_t e) {
+      for (int64_t xi = b; xi < e; ++xi)
+        scipy_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(K), int(C), int(P), 1.0f, M + xi * K * P,
+                          int(P), V + xi * C * P, int(P), beta, GW + xi * KC, int(C));
+    });
+  }
+  float T[36 * 9];
+  kron_g(T, false);
+  float* out = gw.data<float>();
+  parallel_for(0, KC, 4096, [&](int64_t b, int64_t e) {
+    scipy_cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(e - b), 9, 36, 1.0f, GW + b, int(KC), T, 9, 0.0f,
+                      out + b * 9, 9);
+  });
+}
+
 }  // namespace
 
 EMBER_REGISTER_CPU(winograd_stub, winograd_kernel);
+EMBER_REGISTER_CPU(winograd_weight_stub, winograd_weight_kernel);
 
 }  // namespace ember

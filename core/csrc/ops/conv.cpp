@@ -17,6 +17,7 @@ DispatchStub<Im2colKernel> im2col_stub("conv");
 DispatchStub<Col2imKernel> col2im_stub("conv");
 DispatchStub<ConvForwardKernel> conv_forward_stub("conv");
 DispatchStub<WinogradKernel> winograd_stub("conv");
+DispatchStub<WinogradWeightKernel> winograd_weight_stub("conv_weight_grad");
 DispatchStub<DepthwiseKernel> depthwise_forward_stub("conv");
 DispatchStub<DepthwiseKernel> depthwise_backward_input_stub("conv_transpose");
 DispatchStub<DepthwiseKernel> depthwise_backward_weight_stub("conv_weight_grad");
@@ -166,6 +167,11 @@ Tensor backward_weight_impl(const Tensor& x0, const Tensor& gy0, const ConvGeom&
   return in_float(x0, gy0, [&](const Tensor& x, const Tensor& gy) {
     if (use_depthwise(g, x)) return depthwise(depthwise_backward_weight_stub, g, x, gy, g.w_shape());
     const int64_t cg = g.C / g.G, og = g.Cout / g.G, ckg = cg * g.kprod(), L = g.lout();
+    if (L > 0 && winograd_ok(g, x, false)) {
+      Tensor gw = empty(g.w_shape(), x.dtype(), x.device());
+      winograd_weight_stub(x.device(), g, x, gy, gw);
+      return gw;
+    }
     Tensor gw = zeros(g.w_shape(), x.dtype(), x.device());
     if (gw.numel() == 0 || g.N == 0 || L == 0) return gw;
     // One GEMM per group over the whole batch: gw (G, og, ckg) = gy (G, og, N*L) @ col^T,

@@ -50,6 +50,9 @@ extern DispatchStub<Col2imKernel> col2im_stub;
 // y = conv(x, w), or with adjoint, y (N, C, *in) = conv_transpose(x = gy (N, Cout, *out), w) (needs pad <= 2).
 using WinogradKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& w, const Tensor& y, bool adjoint);
 extern DispatchStub<WinogradKernel> winograd_stub;
+// gw (Cout, C, 3, 3) = the weight gradient of the same convs from x and gy.
+using WinogradWeightKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& gy, const Tensor& gw);
+extern DispatchStub<WinogradWeightKernel> winograd_weight_stub;
 
 // Depthwise convolutions computed directly (cpu/depthwise_kernels.cpp), operands contiguous,
 // out overwritten: forward (x, w) -> y, backward_input (gy, w) -> gx (the adjoint, also
