@@ -76,15 +76,31 @@ inline void st_part(float* p, v16 v, int64_t n) { std::memcpy(p, &v, sizeof(floa
 
 inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
+// The four phases of 64 floats: a[t] = p[4 t], b[t] = p[4 t + 1], c[t] = p[4 t + 2], d[t] = p[4 t + 3]
+// (vector loads and shuffles: scalar stores of the phases followed by vector loads of them stalled
+// on store forwarding, a fifth of the transform).
+inline void deinterleave4(const float* p, v16& a, v16& b, v16& c, v16& d) {
+  const i16 ev = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+  const i16 od = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+  const v16 x0 = ld(p), x1 = ld(p + 16), x2 = ld(p + 32), x3 = ld(p + 48);
+  const v16 e01 = __builtin_shuffle(x0, x1, ev), o01 = __builtin_shuffle(x0, x1, od);
+  const v16 e23 = __builtin_shuffle(x2, x3, ev), o23 = __builtin_shuffle(x2, x3, od);
+  a = __builtin_shuffle(e01, e23, ev);
+  c = __builtin_shuffle(e01, e23, od);
+  b = __builtin_shuffle(o01, o23, ev);
+  d = __builtin_shuffle(o01, o23, od);
+}
+
 // V for planes [b, e) of the group (plane = n * C + c, n relative to the group's first image x).
 // The row transforms of all tile rows go to hr[i][j][t] (t = ty * TW + tx, the plane's tiles in
 // V's order), so the column transform and the stores to V run over the plane's tiles at once.
 EMBER_HOT512 void input_transform(const Plan& p, const float* x, float* V, int64_t P, int64_t b, int64_t e) {
-  const int64_t TW = p.TW, TWp = round_up(TW, kV), Q = TWp + kV, tiles = p.TH * TW;
+  const int64_t TW = p.TW, TWp = round_up(TW, kV), tiles = p.TH * TW;
+  const int64_t RL = 4 * TWp + 4 * kV + 4;      // one padded input row, room for the shifted loads
   const int64_t hs = round_up(tiles, kV) + kV;  // hr: between (i, j) and the next
-  std::vector<float> buf(size_t(4 * Q + 36 * hs));
-  float* q = buf.data();    // [u][tx]: the four phases of one padded input row
-  float* hr = q + 4 * Q;
+  std::vector<float> buf(size_t(RL + 36 * hs));
+  float* row = buf.data();
+  float* hr = row + RL;
   const int64_t vs = 6 * p.C * P;  // V: between xi = a * 6 + j and (a + 1) * 6 + j
   for (int64_t pl = b; pl < e; ++pl) {
     const int64_t n = pl / p.C, c = pl % p.C;
@@ -92,20 +108,20 @@ EMBER_HOT512 void input_transform(const Plan& p, const float* x, float* V, int64
     for (int64_t ty = 0; ty < p.TH; ++ty) {
       for (int i = 0; i < 6; ++i) {
         const int64_t ih = ty * 4 - p.ph + i;
-        std::fill(q, q + 4 * Q, 0.f);
-        if (ih >= 0 && ih < p.H) {
-          const float* xr = xp + ih * p.W;
-          const int64_t iw_end = std::min<int64_t>(p.W, 4 * Q - p.pw);
-          for (int64_t iw = 0; iw < iw_end; ++iw) {
-            const int64_t col = iw + p.pw;
-            q[(col & 3) * Q + (col >> 2)] = xr[iw];
-          }
-        }
-        // lanes past TW spill into the next tile row's slots (rewritten after) or the padding
         float* h = hr + i * 6 * hs + ty * TW;
+        if (ih < 0 || ih >= p.H) {  // a padding row: its transform is zero
+          for (int j = 0; j < 6; ++j) std::fill(h + j * hs, h + j * hs + TW, 0.f);
+          continue;
+        }
+        const int64_t lo = std::min(p.pw, RL), nw = std::clamp<int64_t>(RL - p.pw, 0, p.W);
+        std::fill(row, row + lo, 0.f);
+        std::memcpy(row + lo, xp + ih * p.W, sizeof(float) * size_t(nw));
+        std::fill(row + lo + nw, row + RL, 0.f);
+        // lanes past TW spill into the next tile row's slots (rewritten after) or the padding
         for (int64_t tx = 0; tx < TW; tx += kV) {
-          const v16 d0 = ld(q + tx), d1 = ld(q + Q + tx), d2 = ld(q + 2 * Q + tx), d3 = ld(q + 3 * Q + tx),
-                    d4 = ld(q + tx + 1), d5 = ld(q + Q + tx + 1);
+          v16 d0, d1, d2, d3, d4, d5, u2, u3;
+          deinterleave4(row + 4 * tx, d0, d1, d2, d3);
+          deinterleave4(row + 4 * tx + 4, d4, d5, u2, u3);
           st(h + 0 * hs + tx, 4.f * d0 - 5.f * d2 + d4);
           st(h + 1 * hs + tx, -4.f * (d1 + d2) + d3 + d4);
           st(h + 2 * hs + tx, 4.f * (d1 - d2) - d3 + d4);
