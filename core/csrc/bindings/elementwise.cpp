@@ -342,7 +342,8 @@ void init_elementwise(py::module_& m) {
 
   // ---- type conversion and copies ----
   m.def("result_type", [](py::handle a, py::handle b) {
-    return result_type({operand(a, "result_type", "tensor1"), operand(b, "result_type", "tensor2")});
+    Tensor ta = operand(a, "result_type", "tensor1"), tb = operand(b, "result_type", "tensor2");
+    return result_type({ta, tb});
   }, py::arg("tensor1"), py::arg("tensor2"));
   cls.def("_to_dtype", [](const Tensor& x, ScalarType dt, bool copy) { return nogil([&] { return to_dtype(x, dt, copy); }); },
           py::arg("dtype"), py::arg("copy") = false);

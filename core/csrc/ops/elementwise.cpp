@@ -31,7 +31,7 @@ void check_dtype(const char* op, uint32_t mask, ScalarType t) {
               "}, got ", t);
 }
 
-void check_same_device(const char* op, std::initializer_list<Tensor> ts) {
+void check_same_device(const char* op, TensorRefList ts) {
   const Tensor* first = nullptr;
   for (const Tensor& t : ts) {
     if (t.is_wrapped_number()) continue;
@@ -44,10 +44,10 @@ void check_same_device(const char* op, std::initializer_list<Tensor> ts) {
   }
 }
 
-Device common_device(std::initializer_list<Tensor> ts) {
+Device common_device(TensorRefList ts) {
   for (const Tensor& t : ts)
     if (!t.is_wrapped_number()) return t.device();
-  return ts.begin()->device();
+  return ts.begin()->get().device();
 }
 
 // PyTorch's combine_categories for result_type.
@@ -78,16 +78,18 @@ bool same_layout(const Tensor& a, const Tensor& b) {
 }
 
 // Input for a kernel: the operand in the compute dtype (wrapped numbers convert for free).
-Tensor prepare_input(const Tensor& t, ScalarType dtype) {
+// t itself when it has the dtype (no copy of the handle), else its conversion kept in `tmp`.
+const Tensor& prepare_input(const Tensor& t, ScalarType dtype, Tensor& tmp) {
   if (t.dtype() == dtype) return t;
-  return to_dtype(t, dtype);
+  tmp = to_dtype(t, dtype);
+  return tmp;
 }
 
 // Runs `kernel` into `out` (or a fresh tensor of `result_dtype`), handling out dtype
 // conversion and out/input aliasing. `compute_dtype` is the kernel's output dtype.
 template <typename Run>
 Tensor run_into(const char* op, const Shape& shape, ScalarType out_dtype, Device device, const Tensor* out,
-                std::initializer_list<Tensor> inputs, Run&& run) {
+                TensorRefList inputs, Run&& run) {
   if (!out) {
     Tensor r = empty(shape, out_dtype, device);
     run(r);
@@ -112,7 +114,7 @@ Tensor run_into(const char* op, const Shape& shape, ScalarType out_dtype, Device
 const char* unary_name(UnaryOp op) { return unary_info[int(op)].name; }
 const char* binary_name(BinaryOp op) { return binary_info[int(op)].name; }
 
-ScalarType result_type(std::initializer_list<Tensor> ts) {
+ScalarType result_type(TensorRefList ts) {
   ScalarType dim_r = ScalarType::Bool, zero_r = ScalarType::Bool, wrap_r = ScalarType::Bool;
   bool has_dim = false, has_zero = false, has_wrap = false;
   for (const Tensor& t : ts) {
@@ -149,7 +151,8 @@ Tensor unary_impl(UnaryOp op, const Tensor& x, const Params& p, const Tensor* ou
   ScalarType out_dt = info.rule == DtypeRule::Bool ? ScalarType::Bool
                       : info.rule == DtypeRule::Real ? to_real(in_dt)
                                                      : in_dt;
-  Tensor xin = prepare_input(x, in_dt);
+  Tensor xtmp;
+  const Tensor& xin = prepare_input(x, in_dt, xtmp);
   const auto& stub = unary_stubs[int(op)];
   return run_into(name, x.sizes(), out_dt, x.device(), out, {x}, [&](const Tensor& o) {
     if (o.numel() == 0) return;
@@ -170,9 +173,11 @@ Tensor binary_impl(BinaryOp op, const Tensor& a, const Tensor& b, const Params& 
   if (is_complex(common) && (op == BinaryOp::lt || op == BinaryOp::le || op == BinaryOp::gt || op == BinaryOp::ge))
     throw TypeError(str("[", info.name, "] complex numbers are not ordered: expected real inputs, got ", common));
   ScalarType out_dt = info.rule == DtypeRule::Bool ? ScalarType::Bool : common;
-  Shape shape = broadcast_shapes(info.name, a.sizes(), b.sizes());
+  Shape bshape;
+  const Shape& shape = a.sizes() == b.sizes() ? a.sizes() : (bshape = broadcast_shapes(info.name, a.sizes(), b.sizes()));
   Device dev = common_device({a, b});
-  Tensor ain = prepare_input(a, common), bin = prepare_input(b, common);
+  Tensor atmp, btmp;
+  const Tensor &ain = prepare_input(a, common, atmp), &bin = prepare_input(b, common, btmp);
   const auto& stub = binary_stubs[int(op)];
   return run_into(info.name, shape, out_dt, dev, out, {a, b}, [&](const Tensor& o) {
     if (o.numel() == 0) return;
@@ -193,8 +198,9 @@ Tensor where_impl(const Tensor& cond, const Tensor& a, const Tensor& b, const Te
               "[where] condition must be a bool tensor: expected ember.bool, got ", cond.dtype());
   ScalarType common = result_type({a, b});
   Shape shape = broadcast_shapes("where", broadcast_shapes("where", cond.sizes(), a.sizes()), b.sizes());
-  Tensor c = prepare_input(cond, ScalarType::Bool);
-  Tensor ain = prepare_input(a, common), bin = prepare_input(b, common);
+  Tensor ctmp, atmp, btmp;
+  const Tensor& c = prepare_input(cond, ScalarType::Bool, ctmp);
+  const Tensor &ain = prepare_input(a, common, atmp), &bin = prepare_input(b, common, btmp);
   return run_into("where", shape, common, common_device({cond, a, b}), out, {cond, a, b}, [&](const Tensor& o) {
     if (o.numel() == 0) return;
     ElementwiseIter it = make_iter("where", o, {c, ain, bin});
@@ -209,7 +215,9 @@ Tensor lerp_impl(const Tensor& a, const Tensor& b, const Tensor& w, const Tensor
   EMBER_CHECK(w.is_wrapped_number() || w.dtype() == common, TypeError,
               "[lerp] expected weight to have the dtype of the inputs (", common, "), got ", w.dtype());
   Shape shape = broadcast_shapes("lerp", broadcast_shapes("lerp", a.sizes(), b.sizes()), w.sizes());
-  Tensor ain = prepare_input(a, common), bin = prepare_input(b, common), win = prepare_input(w, common);
+  Tensor atmp, btmp, wtmp;
+  const Tensor &ain = prepare_input(a, common, atmp), &bin = prepare_input(b, common, btmp),
+               &win = prepare_input(w, common, wtmp);
   return run_into("lerp", shape, common, common_device({a, b, w}), out, {a, b, w}, [&](const Tensor& o) {
     if (o.numel() == 0) return;
     ElementwiseIter it = make_iter("lerp", o, {ain, bin, win});

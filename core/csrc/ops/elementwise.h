@@ -160,7 +160,7 @@ Tensor clamp(const Tensor& x, const std::optional<Tensor>& lo, const std::option
              const Tensor* out = nullptr);
 
 // Type promotion over operands (tensors, 0-d tensors, wrapped Python numbers), as PyTorch.
-ScalarType result_type(std::initializer_list<Tensor> ts);
+ScalarType result_type(TensorRefList ts);
 bool can_cast(ScalarType from, ScalarType to);
 
 // Copies src into dst (broadcasting src, converting dtype); dst keeps its layout.

@@ -169,7 +169,8 @@ Offsets table_offsets(const char* op, const Tensor& x, const std::vector<int64_t
       check_bounds(op, idx[k], dims[k], size, true);
       continue;
     }
-    ElementwiseIter it = make_iter(op, o.table, {expand(idx[k], B)});
+    Tensor ik = expand(idx[k], B);
+    ElementwiseIter it = make_iter(op, o.table, {ik});
     int64_t bad = 0;
     int64_t pos = index_offsets_stub(x.device(), it, size, stride, k > 0, &bad);
     if (pos >= 0)

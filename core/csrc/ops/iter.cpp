@@ -18,7 +18,7 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
   return out;
 }
 
-ElementwiseIter make_iter(const char* op, const Tensor& out, std::initializer_list<Tensor> inputs) {
+ElementwiseIter make_iter(const char* op, const Tensor& out, TensorRefList inputs) {
   ElementwiseIter it;
   const Shape& shape = out.sizes();
   const int nd = int(shape.size());

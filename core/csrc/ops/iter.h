@@ -33,7 +33,7 @@ struct ElementwiseIter {
 };
 
 // out first, then inputs; inputs must broadcast to out's shape (the front end checked it).
-ElementwiseIter make_iter(const char* op, const Tensor& out, std::initializer_list<Tensor> inputs);
+ElementwiseIter make_iter(const char* op, const Tensor& out, TensorRefList inputs);
 
 // Shape of broadcasting a and b; raises "[op] shapes cannot be broadcast" otherwise.
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);

@@ -111,8 +111,9 @@ void TensorImpl::refresh() {
   is_contiguous = compute_contiguous(sizes, strides);
 }
 
-Tensor empty_strided(const Shape& sizes, const Shape& strides, ScalarType dtype, Device device) {
-  int64_t n = checked_numel(sizes, "empty");
+namespace {
+// n: the checked number of elements of sizes; strides are moved into the new tensor.
+Tensor new_tensor(const Shape& sizes, Shape&& strides, int64_t n, ScalarType dtype, Device device) {
   int64_t span = 0;  // elements the storage must hold
   if (n > 0) {
     span = 1;
@@ -123,16 +124,21 @@ Tensor empty_strided(const Shape& sizes, const Shape& strides, ScalarType dtype,
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = new_storage(size_t(span) * size_t(itemsize(dtype)), device);
   impl->sizes = sizes;
-  impl->strides = strides;
+  impl->strides = std::move(strides);
   impl->dtype = dtype;
   impl->version = std::make_shared<VersionCounter>();
   impl->refresh();
   return Tensor(std::move(impl));
 }
+}  // namespace
+
+Tensor empty_strided(const Shape& sizes, const Shape& strides, ScalarType dtype, Device device) {
+  return new_tensor(sizes, Shape(strides), checked_numel(sizes, "empty"), dtype, device);
+}
 
 Tensor empty(const Shape& sizes, ScalarType dtype, Device device) {
-  checked_numel(sizes, "empty");
-  return empty_strided(sizes, contiguous_strides(sizes), dtype, device);
+  const int64_t n = checked_numel(sizes, "empty");
+  return new_tensor(sizes, contiguous_strides(sizes), n, dtype, device);
 }
 Tensor empty_like(const Tensor& t) { return empty(t.sizes(), t.dtype(), t.device()); }
 Tensor empty_like(const Tensor& t, ScalarType dtype) { return empty(t.sizes(), dtype, t.device()); }

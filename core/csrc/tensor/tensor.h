@@ -1,6 +1,8 @@
 // TensorImpl (sizes, strides in elements, storage offset, dtype, device, version counter)
 // and Tensor, a cheap ref-counted handle to one.
 #pragma once
+#include <functional>
+#include <initializer_list>
 #include <atomic>
 #include <complex>
 #include <cstdint>
@@ -13,6 +15,11 @@
 #include "storage.h"
 
 namespace ember {
+
+class Tensor;
+// A braced list of tensors passed by reference ({a, b}): no reference-count traffic (a list
+// of Tensor values copies each one, two atomic operations apiece, on every op).
+using TensorRefList = std::initializer_list<std::reference_wrapper<const Tensor>>;
 
 using Shape = std::vector<int64_t>;
 
