@@ -22,7 +22,7 @@ def ref(q, k, v, mask=None, causal=False, scale=None):
 
 
 @pytest.mark.parametrize("B,H,L,S,E,Ev", [(2, 3, 5, 7, 4, 6), (1, 2, 64, 64, 8, 8), (1, 1, 130, 70, 16, 5),
-                                         (2, 1, 1, 129, 3, 3)])
+                                         (2, 1, 1, 129, 3, 3), (1, 2, 70, 530, 8, 5)])  # > 256 keys: several blocks
 @pytest.mark.parametrize("causal", [False, True])
 def test_values_and_gradients_match_composed(B, H, L, S, E, Ev, causal):
     q, k, v = rng.standard_normal((B, H, L, E)), rng.standard_normal((B, H, S, E)), rng.standard_normal((B, H, S, Ev))
@@ -44,6 +44,11 @@ def test_masks_broadcast_bool_and_float32():
     np.testing.assert_allclose(F.scaled_dot_product_attention(*map(ember.tensor, (q, k, v)),
                                                               attn_mask=ember.tensor(bm)).numpy(),
                                ref(q, k, v, bm), rtol=1e-10)
+    q2, k2, v2 = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((1, 2, 300, 4)), rng.standard_normal((1, 2, 300, 3))
+    bm2 = rng.random((5, 300)) > 0.3  # a bool mask across two key blocks
+    np.testing.assert_allclose(F.scaled_dot_product_attention(*map(ember.tensor, (q2, k2, v2)),
+                                                              attn_mask=ember.tensor(bm2)).numpy(),
+                               ref(q2, k2, v2, bm2), rtol=1e-10)
     fm = rng.standard_normal((2, 1, 9, 11))  # broadcast over heads
     np.testing.assert_allclose(F.scaled_dot_product_attention(*map(ember.tensor, (q, k, v)),
                                                               attn_mask=ember.tensor(fm), scale=0.3).numpy(),

@@ -56,29 +56,36 @@ inline int64_t key_end(const AttnArgs& a, int64_t i0, int64_t bq) {
   return a.causal ? std::min(a.S, i0 + bq) : a.S;
 }
 
+// Key blocks of the forward: 64 keys for causal attention (whole blocks above the diagonal are
+// skipped), 256 otherwise (fewer, larger GEMMs and fewer rescales of the output rows).
+inline int64_t fwd_key_block(const AttnArgs& a) { return a.causal ? kBk : 4 * kBk; }
+
 template <typename T>
-void forward_block(const AttnArgs& a, int64_t bh, int64_t i0, const T* q, const T* k, const T* v, T* o, T* lse,
-                   std::vector<T>& buf) {
-  const int64_t bq = std::min(kBq, a.L - i0);
-  buf.resize(size_t(bq * kBk + 2 * bq));
+EMBER_HOT512 void forward_block(const AttnArgs& a, int64_t bh, int64_t i0, const T* q, const T* k, const T* v, T* o,
+                                T* lse, std::vector<T>& buf) {
+  const int64_t bq = std::min(kBq, a.L - i0), kb = fwd_key_block(a);
+  buf.resize(size_t(bq * kb + 2 * bq));
   T* s = buf.data();
-  T* m = s + bq * kBk;
+  T* m = s + bq * kb;
   T* l = m + bq;
   T* ob = o + i0 * a.Ev;
   std::fill(ob, ob + bq * a.Ev, T(0));
   std::fill(m, m + bq, -std::numeric_limits<T>::infinity());
   std::fill(l, l + bq, T(0));
   const int64_t jend = key_end(a, i0, bq);
-  for (int64_t j0 = 0; j0 < jend; j0 += kBk) {
-    const int64_t bk = std::min(kBk, jend - j0);
+  for (int64_t j0 = 0; j0 < jend; j0 += kb) {
+    const int64_t bk = std::min(kb, jend - j0);
     score_tile<T>(a, bh, q, k, i0, bq, j0, bk, s);
     for (int64_t r = 0; r < bq; ++r) {
       T* row = s + r * bk;
       T mx = m[r];
-      for (int64_t c = 0; c < bk; ++c) mx = std::max(mx, row[c]);
+#pragma omp simd reduction(max : mx)
+      for (int64_t c = 0; c < bk; ++c) mx = row[c] > mx ? row[c] : mx;
+      // a nan score: the max may drop it, its exp makes the row's sum nan (as the math path)
       // a row that is all -inf so far keeps m = -inf; exp(-inf - -inf) is nan, as the math path
       const T base = std::isinf(mx) && mx < 0 ? T(0) : mx;
       T sum = 0;
+#pragma omp simd reduction(+ : sum)
       for (int64_t c = 0; c < bk; ++c) {
         row[c] = math::vexp(T(row[c] - base));
         sum += row[c];
@@ -121,12 +128,13 @@ void attn_forward_kernel(const AttnArgs& a, const Tensor& q, const Tensor& k, co
 }
 
 template <typename T>
-void backward_head(const AttnArgs& a, int64_t bh, const T* q, const T* k, const T* v, const T* o, const T* lse,
-                   const T* go, T* gq, T* gk, T* gv, std::vector<T>& buf) {
-  buf.resize(size_t(a.L + 2 * kBq * kBk));
+EMBER_HOT512 void backward_head(const AttnArgs& a, int64_t bh, const T* q, const T* k, const T* v, const T* o,
+                                const T* lse, const T* go, T* gq, T* gk, T* gv, std::vector<T>& buf) {
+  const int64_t kb = fwd_key_block(a);
+  buf.resize(size_t(a.L + 2 * kBq * kb));
   T* D = buf.data();
   T* p = D + a.L;
-  T* dp = p + kBq * kBk;
+  T* dp = p + kBq * kb;
   for (int64_t i = 0; i < a.L; ++i) {
     T d = 0;
     for (int64_t c = 0; c < a.Ev; ++c) d += go[i * a.Ev + c] * o[i * a.Ev + c];
@@ -137,21 +145,27 @@ void backward_head(const AttnArgs& a, int64_t bh, const T* q, const T* k, const 
   std::fill(gv, gv + a.S * a.Ev, T(0));
   for (int64_t i0 = 0; i0 < a.L; i0 += kBq) {
     const int64_t bq = std::min(kBq, a.L - i0), jend = key_end(a, i0, bq);
-    for (int64_t j0 = 0; j0 < jend; j0 += kBk) {
-      const int64_t bk = std::min(kBk, jend - j0);
+    for (int64_t j0 = 0; j0 < jend; j0 += kb) {
+      const int64_t bk = std::min(kb, jend - j0);
       score_tile<T>(a, bh, q, k, i0, bq, j0, bk, p);
-      for (int64_t r = 0; r < bq; ++r)
-        for (int64_t c = 0; c < bk; ++c) p[r * bk + c] = math::vexp(T(p[r * bk + c] - lse[i0 + r]));
+      for (int64_t r = 0; r < bq; ++r) {
+        const T lr = lse[i0 + r];
+        T* pr = p + r * bk;
+#pragma omp simd
+        for (int64_t c = 0; c < bk; ++c) pr[c] = math::vexp(T(pr[c] - lr));
+      }
       // gv[j] += p^T go[i];  dp = go[i] v[j]^T
       Gemm<T>::run(CblasTrans, CblasNoTrans, int(bk), int(a.Ev), int(bq), T(1), p, int(bk), go + i0 * a.Ev,
                    int(a.Ev), T(1), gv + j0 * a.Ev, int(a.Ev));
       Gemm<T>::run(CblasNoTrans, CblasTrans, int(bq), int(bk), int(a.Ev), T(1), go + i0 * a.Ev, int(a.Ev),
                    v + j0 * a.Ev, int(a.Ev), T(0), dp, int(bk));
-      for (int64_t r = 0; r < bq; ++r)
-        for (int64_t c = 0; c < bk; ++c) {
-          const T pv = p[r * bk + c];
-          dp[r * bk + c] = pv == T(0) ? T(0) : pv * (dp[r * bk + c] - D[i0 + r]);
-        }
+      for (int64_t r = 0; r < bq; ++r) {
+        const T dr = D[i0 + r];
+        const T* pr = p + r * bk;
+        T* dpr = dp + r * bk;
+#pragma omp simd
+        for (int64_t c = 0; c < bk; ++c) dpr[c] = pr[c] == T(0) ? T(0) : pr[c] * (dpr[c] - dr);
+      }
       // gq[i] += scale * ds k[j];  gk[j] += scale * ds^T q[i]
       Gemm<T>::run(CblasNoTrans, CblasNoTrans, int(bq), int(a.E), int(bk), T(a.scale), dp, int(bk), k + j0 * a.E,
                    int(a.E), T(1), gq + i0 * a.E, int(a.E));
