@@ -19,25 +19,20 @@ const T* opt_data(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-// Sums in 8 independent lanes (so that the loops vectorise), combined in double.
-constexpr int kLanes = 8;
-
+// Sums of f(i) over [0, n) in the vector lanes of T (an omp simd reduction keeps them in
+// registers; an array of lanes was spilled to the stack), returned as double.
 template <typename T, typename F>
 inline double lane_sum(int64_t n, F&& f) {
-  T acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += f(i + l);
-  double s = 0;
-  for (; i < n; ++i) s += double(f(i));
-  for (int l = 0; l < kLanes; ++l) s += double(acc[l]);
-  return s;
+  T acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) acc += f(i);
+  return double(acc);
 }
 
 // ---- rows: layer / group / RMS norm --------------------------------------------------
 // Layer/RMS norm rows (one affine entry per element): vectorised.
 template <typename T>
-EMBER_HOT void layer_norm_rows(const RowNormArgs& a, const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
+EMBER_HOT512 void layer_norm_rows(const RowNormArgs& a, const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
                                int64_t r0, int64_t r1) {
   const int64_t D = a.D;
   for (int64_t r = r0; r < r1; ++r) {
@@ -50,10 +45,13 @@ EMBER_HOT void layer_norm_rows(const RowNormArgs& a, const T* x, const T* w, con
     mean[r] = mt;
     rstd[r] = st;
     if (w && b) {
+#pragma omp simd
       for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st * w[i] + b[i];
     } else if (w) {
+#pragma omp simd
       for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st * w[i];
     } else {
+#pragma omp simd
       for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st;
     }
   }
@@ -120,7 +118,7 @@ void row_norm_kernel(const RowNormArgs& a, const Tensor& x, const Tensor& w, con
 // Layer/RMS norm backward rows: gx, and the affine gradients accumulated into pw / pb (in T,
 // per chunk of kRowChunk rows).
 template <typename T>
-EMBER_HOT void layer_norm_backward_rows(const RowNormArgs& a, const T* g, const T* x, const T* w, const T* mean,
+EMBER_HOT512 void layer_norm_backward_rows(const RowNormArgs& a, const T* g, const T* x, const T* w, const T* mean,
                                         const T* rstd, T* gx, T* pw, T* pb, int64_t r0, int64_t r1) {
   const int64_t D = a.D;
   const double invD = 1.0 / double(std::max<int64_t>(D, 1));
@@ -128,24 +126,43 @@ EMBER_HOT void layer_norm_backward_rows(const RowNormArgs& a, const T* g, const 
     const T* gr = g + r * D;
     const T* xr = x + r * D;
     const T m = mean[r], s = rstd[r];
-    if (pw)
+    if (pw && pb) {
+#pragma omp simd
+      for (int64_t i = 0; i < D; ++i) {
+        pw[i] += gr[i] * ((xr[i] - m) * s);
+        pb[i] += gr[i];
+      }
+    } else if (pw) {
+#pragma omp simd
       for (int64_t i = 0; i < D; ++i) pw[i] += gr[i] * ((xr[i] - m) * s);
-    if (pb)
+    } else if (pb) {
+#pragma omp simd
       for (int64_t i = 0; i < D; ++i) pb[i] += gr[i];
-    if (!gx) continue;
-    double s1, s2;
-    if (w) {
-      s1 = a.rms ? 0.0 : lane_sum<T>(D, [&](int64_t i) { return gr[i] * w[i]; });
-      s2 = lane_sum<T>(D, [&](int64_t i) { return gr[i] * w[i] * ((xr[i] - m) * s); });
-    } else {
-      s1 = a.rms ? 0.0 : lane_sum<T>(D, [&](int64_t i) { return gr[i]; });
-      s2 = lane_sum<T>(D, [&](int64_t i) { return gr[i] * ((xr[i] - m) * s); });
     }
+    if (!gx) continue;
+    T a1 = 0, a2 = 0;  // sums of g w and g w xhat, one pass
+    if (w) {
+#pragma omp simd reduction(+ : a1, a2)
+      for (int64_t i = 0; i < D; ++i) {
+        const T gw = gr[i] * w[i];
+        a1 += gw;
+        a2 += gw * ((xr[i] - m) * s);
+      }
+    } else {
+#pragma omp simd reduction(+ : a1, a2)
+      for (int64_t i = 0; i < D; ++i) {
+        a1 += gr[i];
+        a2 += gr[i] * ((xr[i] - m) * s);
+      }
+    }
+    const double s1 = a.rms ? 0.0 : double(a1), s2 = double(a2);
     const T m1 = T(s1 * invD), m2 = T(s2 * invD);
     T* gxr = gx + r * D;
     if (w) {
+#pragma omp simd
       for (int64_t i = 0; i < D; ++i) gxr[i] = s * (gr[i] * w[i] - m1 - (xr[i] - m) * s * m2);
     } else {
+#pragma omp simd
       for (int64_t i = 0; i < D; ++i) gxr[i] = s * (gr[i] - m1 - (xr[i] - m) * s * m2);
     }
   }
