@@ -296,3 +296,56 @@ def test_rnn_positional_nonlinearity_and_repr():
     assert m.nonlinearity == "relu" and m.num_layers == 2 and m.mode == "RNN_RELU"
     assert "num_layers=2" in repr(m)
     assert repr(LSTM(3, 4, batch_first=True)).startswith("LSTM(3, 4, batch_first=True)")
+
+
+# ---- the sequence-level LSTM (its own backward) --------------------------------------------------
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_matches_recorded_steps(reverse):
+    """_LstmSequence (fused steps, batched weight gradient) gives the values and gradients of the
+    op-by-op recurrence, for both directions, with the final state's gradients too."""
+    from ember.nn._seq_functional import _LstmSequence, _lstm_steps_recorded
+    rng = np.random.default_rng(5)
+    T, B, H = 4, 3, 5
+    args = [rng.standard_normal(s) for s in ((T * B, 4 * H), (B, H), (B, H), (4 * H, H))]
+    gs = [rng.standard_normal(s) for s in ((T * B, H), (B, H), (B, H))]
+    a1 = [ember.tensor(a, dtype=F64).requires_grad_() for a in args]
+    a2 = [ember.tensor(a, dtype=F64).requires_grad_() for a in args]
+    o1 = _LstmSequence.apply(*a1, reverse)
+    o2 = _lstm_steps_recorded(*a2, reverse)
+    for x, y in zip(o1, o2):
+        np.testing.assert_allclose(x.detach().numpy(), y.detach().numpy(), rtol=1e-12, atol=1e-12)
+    sum((o * ember.tensor(g)).sum() for o, g in zip(o1, gs)).backward()
+    sum((o * ember.tensor(g)).sum() for o, g in zip(o2, gs)).backward()
+    for x, y in zip(a1, a2):
+        np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_sequence_gradcheck_and_second_order():
+    from ember.autograd import gradgradcheck
+    from ember.nn._seq_functional import _LstmSequence
+    rng = np.random.default_rng(6)
+    T, B, H = 3, 2, 2
+    ins = tuple(ember.tensor(rng.standard_normal(s) * 0.5, dtype=F64).requires_grad_()
+                for s in ((T * B, 4 * H), (B, H), (B, H), (4 * H, H)))
+    fn = lambda *a: _LstmSequence.apply(*a, False)  # noqa: E731
+    assert gradcheck(fn, ins)
+    assert gradgradcheck(fn, ins)  # the create_graph path differentiates the recorded steps
+
+
+def test_lstm_module_takes_sequence_path_for_full_length_batches():
+    """A padded batch (every sequence all T steps) takes _LstmSequence; a packed batch of unequal
+    lengths takes the step path."""
+    import ember.nn._seq_functional as S
+    calls = []
+    orig = S._LstmSequence.apply
+    S._LstmSequence.apply = lambda *a: calls.append(1) or orig(*a)
+    try:
+        m = LSTM(3, 4, num_layers=2, bidirectional=True).double()
+        x = ember.randn(5, 2, 3, dtype=F64)
+        out, (h, c) = m(x)
+        assert len(calls) == 4  # 2 layers x 2 directions
+        packed = ember.nn.utils.rnn.pack_padded_sequence(x, [5, 3], enforce_sorted=True)
+        m(packed)
+        assert len(calls) == 4  # unequal lengths: the step path, no new call
+    finally:
+        S._LstmSequence.apply = orig

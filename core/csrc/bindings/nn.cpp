@@ -321,6 +321,15 @@ void init_nn(py::module_& parent) {
                        int reduction) {
     return nogil([&] { return nll_loss(logp, target, weight ? *weight : Tensor(), ignore_index, reduction); });
   });
+  m.def("lstm_cell_raw", [](const Tensor& gates, const Tensor& c) {
+    auto r = nogil([&] { return lstm_cell_raw(gates, c); });
+    return py::make_tuple(r[0], r[1], r[2]);
+  });
+  m.def("lstm_cell_backward_raw", [](const Tensor& acts, const Tensor& c, const Tensor& c_new, std::optional<Tensor> gh,
+                                     std::optional<Tensor> gc) {
+    auto r = nogil([&] { return lstm_cell_backward_raw(acts, c, c_new, gh ? *gh : Tensor(), gc ? *gc : Tensor()); });
+    return py::make_tuple(r[0], r[1]);
+  });
   m.def("lstm_cell", [](const Tensor& gates, const Tensor& c) {
     auto r = nogil([&] { return lstm_cell(gates, c); });
     return py::make_tuple(r[0], r[1]);

@@ -159,6 +159,12 @@ using LstmCellBackwardKernel = void (*)(const Tensor& acts, const Tensor& c, con
 extern DispatchStub<LstmCellKernel> lstm_cell_stub;
 extern DispatchStub<LstmCellBackwardKernel> lstm_cell_backward_stub;
 std::vector<Tensor> lstm_cell(const Tensor& gates, const Tensor& c);  // {h', c'}
+// The fused step without autograd, for sequence-level functions that do their own backward:
+// {h', c', acts} (acts: the gate activations i, f, g, o, (B, 4H)), and from the step's saved
+// values and the gradients of h' and c' (either may be undefined), {d gates, d c}.
+std::vector<Tensor> lstm_cell_raw(const Tensor& gates, const Tensor& c);
+std::vector<Tensor> lstm_cell_backward_raw(const Tensor& acts, const Tensor& c, const Tensor& c_new, const Tensor& gh,
+                                           const Tensor& gc);
 
 // ---- attention --------------------------------------------------------------------
 // Memory-efficient scaled dot-product attention: q (BH, L, E), k (BH, S, E), v (BH, S, Ev)

@@ -61,4 +61,33 @@ std::vector<Tensor> lstm_cell(const Tensor& gates, const Tensor& c) {
   return {h, cn};
 }
 
+std::vector<Tensor> lstm_cell_raw(const Tensor& gates, const Tensor& c) {
+  EMBER_CHECK(c.dim() == 2 && gates.dim() == 2 && gates.sizes()[0] == c.sizes()[0] &&
+                  gates.sizes()[1] == 4 * c.sizes()[1] && gates.dtype() == c.dtype() &&
+                  (c.dtype() == ScalarType::Float32 || c.dtype() == ScalarType::Float64),
+              ValueError, "[lstm_cell] expected float32/float64 gates (B, 4H) and cell (B, H), got ", gates.sizes(),
+              " and ", c.sizes());
+  Tensor gc = contiguous(gates), cc = contiguous(c);
+  Tensor h = empty(c.sizes(), c.dtype(), c.device()), cn = empty(c.sizes(), c.dtype(), c.device());
+  Tensor acts = empty(gates.sizes(), c.dtype(), c.device());
+  if (c.numel()) lstm_cell_stub(c.device(), gc, cc, h, cn, acts);
+  return {h, cn, acts};
+}
+
+std::vector<Tensor> lstm_cell_backward_raw(const Tensor& acts, const Tensor& c, const Tensor& c_new, const Tensor& gh,
+                                           const Tensor& gc) {
+  EMBER_CHECK(acts.dim() == 2 && c.dim() == 2 && acts.sizes()[1] == 4 * c.sizes()[1] && c_new.sizes() == c.sizes() &&
+                  acts.dtype() == c.dtype() && c_new.dtype() == c.dtype() &&
+                  (!gh.defined() || (gh.sizes() == c.sizes() && gh.dtype() == c.dtype())) &&
+                  (!gc.defined() || (gc.sizes() == c.sizes() && gc.dtype() == c.dtype())),
+              ValueError, "[lstm_cell_backward] expected acts (B, 4H) and cell states and gradients (B, H) of one "
+              "dtype, got ", acts.sizes(), " and ", c.sizes());
+  Tensor ggates = empty(acts.sizes(), c.dtype(), c.device()), gcp = empty(c.sizes(), c.dtype(), c.device());
+  if (c.numel())
+    lstm_cell_backward_stub(c.device(), contiguous(acts), contiguous(c), contiguous(c_new),
+                            gh.defined() ? contiguous(gh) : Tensor(), gc.defined() ? contiguous(gc) : Tensor(), ggates,
+                            gcp);
+  return {ggates, gcp};
+}
+
 }  // namespace ember

@@ -156,11 +156,79 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 
 
 # ---- multi-layer driver ------------------------------------------------------------------------
+class _LstmSequence(ember.autograd.Function):
+    """One direction of an LSTM layer over T steps of B rows (no projection), with its own
+    backward: the step loop runs the fused cell backward and one (B, 4H) @ (4H, H) product per
+    step, and the hidden weights' gradient is one (4H, T*B) @ (T*B, H) product instead of T
+    small ones accumulated. Under create_graph the backward recomputes the steps with
+    recording ops and differentiates them, so higher derivatives stay exact."""
+
+    @staticmethod
+    def forward(ctx, xp, h0, c0, w_hh, reverse):
+        B = h0.shape[0]
+        T = xp.shape[0] // B if B else 0
+        order = range(T - 1, -1, -1) if reverse else range(T)
+        w_t = w_hh.t()
+        h, c = h0, c0
+        hprev, cprev, cnew, acts, outs = [None] * T, [None] * T, [None] * T, [None] * T, [None] * T
+        for t in order:
+            gates = ember.addmm(xp[t * B:(t + 1) * B], h, w_t)  # (B, 4H): i, f, g, o
+            hprev[t], cprev[t] = h, c
+            h, c, a = _C._nn.lstm_cell_raw(gates, c)
+            cnew[t], acts[t], outs[t] = c, a, h
+        out = ember.cat(outs, 0) if T else xp.new_zeros((0, h0.shape[1]))
+        ctx.reverse, ctx.B, ctx.T = reverse, B, T
+        if T:
+            ctx.save_for_backward(xp, h0, c0, w_hh, ember.cat(hprev, 0), ember.cat(cprev, 0), ember.cat(cnew, 0),
+                                  ember.cat(acts, 0))
+        else:
+            ctx.save_for_backward(xp, h0, c0, w_hh, None, None, None, None)
+        return out, h, c
+
+    @staticmethod
+    def backward(ctx, gout, gh, gc):
+        xp, h0, c0, w_hh, hprev, cprev, cnew, acts = ctx.saved_tensors
+        need = ctx.needs_input_grad[:4]
+        if ember.is_grad_enabled():  # create_graph: differentiate a recorded recomputation
+            ins = [t for t, n in zip((xp, h0, c0, w_hh), need) if n]
+            out, h, c = _lstm_steps_recorded(xp, h0, c0, w_hh, ctx.reverse)
+            gs = iter(ember.autograd.grad((out, h, c), ins, (gout, gh, gc), create_graph=True, allow_unused=True))
+            return tuple(next(gs) if n else None for n in need) + (None,)
+        B, T = ctx.B, ctx.T
+        order = range(T) if ctx.reverse else range(T - 1, -1, -1)
+        dh, dc = gh, gc
+        G = [None] * T
+        for t in order:
+            r = slice(t * B, (t + 1) * B)
+            gg, dc = _C._nn.lstm_cell_backward_raw(acts[r], cprev[r], cnew[r], dh + gout[r], dc)
+            G[t] = gg
+            dh = gg @ w_hh  # (B, H)
+        Gs = ember.cat(G, 0) if T else ember.zeros_like(xp)
+        gw = Gs.t() @ hprev if (need[3] and T) else (ember.zeros_like(w_hh) if need[3] else None)
+        return (Gs if need[0] else None, dh if need[1] else None, dc if need[2] else None, gw, None)
+
+
+def _lstm_steps_recorded(xp, h0, c0, w_hh, reverse):
+    """The same recurrence as _LstmSequence, recorded op by op (for create_graph)."""
+    B = h0.shape[0]
+    T = xp.shape[0] // B if B else 0
+    h, c, outs = h0, c0, [None] * T
+    w_t = w_hh.t()
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        h, c = _lstm_step(xp[t * B:(t + 1) * B], h, c, w_t, None, None)
+        outs[t] = h
+    return (ember.cat(outs, 0) if T else xp.new_zeros((0, h0.shape[1]))), h, c
+
+
 def _run_direction(mode, xp, batch_sizes, offsets, h0, c0, w_hh, b_hh, w_hr, reverse):
     """Runs one direction of one layer over packed rows.
 
     xp: (N, G) input projections of all steps; h0: (B, Hout); c0: (B, H) or None.
     Returns (out (N, Hout), h_n (B, Hout), c_n (B, H) or None)."""
+    if (mode == "LSTM" and w_hr is None and c0 is not None and len(batch_sizes) and xp.dtype in _FUSED_DTYPES
+            and c0.dtype == xp.dtype and h0.dtype == xp.dtype and w_hh.dtype == xp.dtype
+            and all(int(b) == h0.shape[0] for b in batch_sizes)):
+        return _LstmSequence.apply(xp, h0, c0, w_hh, bool(reverse))  # every sequence runs all T steps
     step = _STEPS[mode]
     w_hh_t = w_hh.t()
     w_hr_t = None if w_hr is None else w_hr.t()
