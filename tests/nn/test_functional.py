@@ -200,3 +200,29 @@ def test_embedding_bag_errors():
     with pytest.raises(NotImplementedError, match="per_sample_weights"):
         F.embedding_bag(ember.tensor([0, 1]), w, ember.tensor([0]), mode="mean",
                         per_sample_weights=ember.ones(2))
+
+
+def test_batch_norm_eval_inference_path_matches_recorded_path():
+    """Eval-mode batch_norm without gradients runs one fused pass (channel_affine); with a
+    gradient it is recorded op by op: both give the float64 reference."""
+    import numpy as np
+    import ember.nn.functional as F
+    rng = np.random.default_rng(11)
+    for shape in ((4, 3, 5, 6), (2, 3), (2, 3, 7)):
+        x = rng.standard_normal(shape)
+        rm, rv = rng.standard_normal(3), rng.random(3) + 0.5
+        w, b = rng.standard_normal(3), rng.standard_normal(3)
+        cv = (1, 3) + (1,) * (len(shape) - 2)
+        ref = (x - rm.reshape(cv)) / np.sqrt(rv.reshape(cv) + 1e-5) * w.reshape(cv) + b.reshape(cv)
+        for dt, tol in ((ember.float64, 1e-12), (ember.float32, 1e-5)):
+            args = [ember.tensor(a, dtype=dt) for a in (rm, rv, w, b)]
+            with ember.no_grad():
+                y0 = F.batch_norm(ember.tensor(x, dtype=dt), *args, training=False)
+            xg = ember.tensor(x, dtype=dt).requires_grad_()
+            y1 = F.batch_norm(xg, *args, training=False)
+            np.testing.assert_allclose(y0.numpy(), ref, rtol=tol, atol=tol)
+            np.testing.assert_allclose(y1.detach().numpy(), ref, rtol=tol, atol=tol)
+            x_t = ember.tensor(x, dtype=dt).transpose(0, 1)  # non-contiguous input, (C, N, ...) viewed back
+            with ember.no_grad():
+                y2 = F.batch_norm(x_t.transpose(0, 1), *args, training=False)
+            np.testing.assert_allclose(y2.numpy(), ref, rtol=tol, atol=tol)

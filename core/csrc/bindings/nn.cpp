@@ -321,6 +321,9 @@ void init_nn(py::module_& parent) {
                        int reduction) {
     return nogil([&] { return nll_loss(logp, target, weight ? *weight : Tensor(), ignore_index, reduction); });
   });
+  m.def("channel_affine", [](const Tensor& x, const Tensor& scale, const Tensor& shift) {
+    return nogil([&] { return channel_affine(x, scale, shift); });
+  });
   m.def("lstm_cell_raw", [](const Tensor& gates, const Tensor& c) {
     auto r = nogil([&] { return lstm_cell_raw(gates, c); });
     return py::make_tuple(r[0], r[1], r[2]);

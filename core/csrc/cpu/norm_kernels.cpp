@@ -380,8 +380,31 @@ void batch_norm_backward_kernel(const Tensor& g, const Tensor& x, const Tensor& 
   });
 }
 
+template <typename T>
+EMBER_HOT void channel_affine_planes(const T* x, const T* sc, const T* sh, T* y, int64_t C, int64_t HW, int64_t p0,
+                                     int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const T a = sc[p % C], b = sh[p % C];
+    const T* xp = x + p * HW;
+    T* yp = y + p * HW;
+#pragma omp simd
+    for (int64_t i = 0; i < HW; ++i) yp[i] = xp[i] * a + b;
+  }
+}
+
+void channel_affine_kernel(const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& y) {
+  const int64_t N = x.sizes()[0], C = x.sizes()[1], HW = x.numel() / std::max<int64_t>(1, N * C);
+  dispatch<kNormMask>(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = EMBER_TYPE(tag);
+    parallel_for(0, N * C, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, HW)), [&](int64_t p0, int64_t p1) {
+      channel_affine_planes<T>(x.data<T>(), scale.data<T>(), shift.data<T>(), y.data<T>(), C, HW, p0, p1);
+    });
+  });
+}
+
 }  // namespace
 
+EMBER_REGISTER_CPU(channel_affine_stub, channel_affine_kernel);
 EMBER_REGISTER_CPU(row_norm_stub, row_norm_kernel);
 EMBER_REGISTER_CPU(row_norm_backward_stub, row_norm_backward_kernel);
 EMBER_REGISTER_CPU(batch_norm_stub, batch_norm_kernel);

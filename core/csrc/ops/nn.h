@@ -132,6 +132,11 @@ Tensor layer_norm(const Tensor& x, int64_t k, const Tensor& w, const Tensor& b, 
 Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor& b, double eps);
 // Training-mode batch norm: {y, batch mean, biased batch variance} (the last two without history).
 std::vector<Tensor> batch_norm_train(const Tensor& x, const Tensor& w, const Tensor& b, double eps);
+// y = x * scale[c] + shift[c] over (N, C, *) in one pass, without autograd (eval-mode batch norm
+// when nothing needs a gradient); scale and shift are (C,) of x's dtype.
+using ChannelAffineKernel = void (*)(const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& y);
+extern DispatchStub<ChannelAffineKernel> channel_affine_stub;
+Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift);
 
 // ---- nll_loss ----------------------------------------------------------------------------
 // logp (N, C, K) contiguous, target (N, K) int64, weight (C) or undefined.

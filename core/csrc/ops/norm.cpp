@@ -19,6 +19,7 @@ namespace ember {
 DispatchStub<RowNormKernel> row_norm_stub("layer_norm");
 DispatchStub<RowNormBackwardKernel> row_norm_backward_stub("layer_norm");
 DispatchStub<BatchNormKernel> batch_norm_stub("batch_norm");
+DispatchStub<ChannelAffineKernel> channel_affine_stub("batch_norm");
 DispatchStub<BatchNormBackwardKernel> batch_norm_backward_stub("batch_norm");
 
 using namespace autograd;
@@ -156,6 +157,25 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor
 }
 
 // ---- batch norm (training) -----------------------------------------------------------------
+Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift) {
+  const char* op = "batch_norm";
+  EMBER_CHECK(x.dim() >= 2, ValueError, "[", op, "] expected an input of at least 2 dims (N, C, ...), got shape ",
+              x.sizes());
+  EMBER_CHECK(x.dtype() == ScalarType::Float32 || x.dtype() == ScalarType::Float64, TypeError, "[", op,
+              "] expected a float32 or float64 input, got ", x.dtype());
+  const Shape cs{x.sizes()[1]};
+  EMBER_CHECK(scale.sizes() == cs && shift.sizes() == cs && scale.dtype() == x.dtype() && shift.dtype() == x.dtype(),
+              ValueError, "[", op, "] expected scale and shift of shape ", cs, " and dtype ", x.dtype(), ", got ",
+              scale.sizes(), " and ", shift.sizes());
+  EMBER_CHECK(scale.device() == x.device() && shift.device() == x.device(), ValueError, "[", op,
+              "] expected all tensors on the same device, got ", x.device(), " and ",
+              scale.device() != x.device() ? scale.device() : shift.device());
+  Tensor xc = contiguous(x);
+  Tensor y = empty(x.sizes(), x.dtype(), x.device());
+  if (y.numel()) channel_affine_stub(x.device(), xc, contiguous(scale), contiguous(shift), y);
+  return y;
+}
+
 std::vector<Tensor> batch_norm_train(const Tensor& x, const Tensor& w, const Tensor& b, double eps) {
   const char* op = "batch_norm";
   check_float(op, x);
