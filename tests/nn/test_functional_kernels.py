@@ -219,6 +219,41 @@ def test_max_pool_indices_dilation_and_nan():
     np.testing.assert_array_equal(yd, ref)
 
 
+def _ref_max_pool_indices(x, k, s, p):
+    """Values and flat plane indices of max_pool2d by the scan rule: rows then columns, the first
+    maximum wins, a nan replaces whatever came before it (torch's rule)."""
+    N, C, H, W = x.shape
+    OH, OW = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+    y, idx = np.empty((N, C, OH, OW)), np.empty((N, C, OH, OW), np.int64)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    best, bi = -np.inf, -1
+                    for h in range(max(i * s - p, 0), min(i * s - p + k, H)):
+                        for w in range(max(j * s - p, 0), min(j * s - p + k, W)):
+                            v = x[n, c, h, w]
+                            if bi < 0 or v > best or v != v:
+                                best, bi = v, h * W + w
+                    y[n, c, i, j], idx[n, c, i, j] = best, bi
+    return y, idx
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+@pytest.mark.parametrize("k,s,p,W", [(3, 2, 1, 75), (2, 2, 0, 64), (3, 1, 1, 40), (5, 3, 2, 90)])
+def test_max_pool_wide_rows_ties_and_nans(dtype, k, s, p, W):
+    """Rows wide enough for the vectorised interior (16 outputs at a time): ties (a relu's zeros)
+    keep the first index, nans win, borders and interior agree with the scalar rule."""
+    x = np.maximum(rng.standard_normal((2, 3, 9, W)), 0.0)  # many zeros: ties
+    x[0, 1, 3, 10:14] = np.nan
+    x[1, 2, 4, W // 2] = np.nan
+    x = x.astype(np.float32 if dtype == ember.float32 else np.float64)
+    y, idx = F.max_pool2d(ember.from_numpy(x.copy()), k, s, p, return_indices=True)
+    ry, ri = _ref_max_pool_indices(x.astype(np.float64), k, s, p)
+    np.testing.assert_array_equal(y.numpy().astype(np.float64), ry)
+    np.testing.assert_array_equal(idx.numpy(), ri)
+
+
 def test_pool_1d_3d_adaptive_values():
     x = rng.standard_normal((2, 3, 10))
     np.testing.assert_array_equal(F.max_pool1d(T(x), 3, 2).numpy(),

@@ -209,50 +209,109 @@ void conv_forward_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, co
 }
 
 // ---- pooling ------------------------------------------------------------------------
+// The outputs [lo, hi) of a row whose windows along W are all inside the input, K wide and
+// `s` apart (begin = b0 + (ow - lo) * s): those run vectorised over ow.
+struct PoolRowSpan {
+  int64_t lo = 0, hi = 0, b0 = 0, s = 1, K = 0;
+};
+
+PoolRowSpan pool_row_span(const PoolGeom& g) {
+  PoolRowSpan r;
+  const auto &bg = g.begin[2], &en = g.end[2];
+  const int64_t OW = g.out[2], IW = g.in[2];
+  if (g.dil[2] != 1 || OW < 4 || g.in[0] * g.in[1] * IW >= (int64_t(1) << 31)) return r;  // int32 offsets
+  int64_t lo = 0;
+  while (lo < OW && (bg[lo] < 0 || en[lo] > IW)) ++lo;
+  if (lo + 1 >= OW) return r;
+  const int64_t K = en[lo] - bg[lo], st = bg[lo + 1] - bg[lo];
+  if (K <= 0 || st <= 0) return r;
+  int64_t hi = lo;
+  while (hi < OW && bg[hi] == bg[lo] + (hi - lo) * st && en[hi] - bg[hi] == K && en[hi] <= IW) ++hi;
+  r.lo = lo, r.hi = hi, r.b0 = bg[lo], r.s = st, r.K = K;
+  return r;
+}
+
 template <typename T>
-EMBER_HOT void max_pool_plane(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
-  const int64_t IH = g.in[1], IW = g.in[2];
+EMBER_HOT512 void max_pool_plane(const PoolGeom& g, const PoolRowSpan& sp, const T* x, T* y, int64_t* idx) {
+  const int64_t IH = g.in[1], IW = g.in[2], OW = g.out[2];
   const bool unit = g.dil[0] == 1 && g.dil[1] == 1 && g.dil[2] == 1;
-  for (int64_t od = 0; od < g.out[0]; ++od)
-    for (int64_t oh = 0; oh < g.out[1]; ++oh)
-      for (int64_t ow = 0; ow < g.out[2]; ++ow) {
-        T best = -std::numeric_limits<T>::infinity();
-        int64_t bi = -1;
-        if (unit) {  // windows clamped to the input once: no per-element bounds checks
-          const int64_t d0 = std::max<int64_t>(g.begin[0][od], 0), d1 = std::min(g.end[0][od], g.in[0]);
-          const int64_t h0 = std::max<int64_t>(g.begin[1][oh], 0), h1 = std::min(g.end[1][oh], IH);
-          const int64_t w0 = std::max<int64_t>(g.begin[2][ow], 0), w1 = std::min(g.end[2][ow], IW);
-          for (int64_t d = d0; d < d1; ++d)
-            for (int64_t h = h0; h < h1; ++h) {
-              const int64_t base = (d * IH + h) * IW;
-              for (int64_t w = w0; w < w1; ++w) {
-                const T v = x[base + w];
-                if (bi < 0 || v > best || v != v) {  // nan wins, as in PyTorch
-                  best = v;
-                  bi = base + w;
-                }
-              }
-            }
-        } else {
-          for (int64_t d = g.begin[0][od]; d < g.end[0][od]; d += g.dil[0]) {
-            if (d < 0 || d >= g.in[0]) continue;
-            for (int64_t h = g.begin[1][oh]; h < g.end[1][oh]; h += g.dil[1]) {
-              if (h < 0 || h >= IH) continue;
-              const T* row = x + (d * IH + h) * IW;
-              for (int64_t w = g.begin[2][ow]; w < g.end[2][ow]; w += g.dil[2]) {
-                if (w < 0 || w >= IW) continue;
-                T v = row[w];
-                if (bi < 0 || v > best || std::isnan(v)) {  // nan wins, as in PyTorch
-                  best = v;
-                  bi = (d * IH + h) * IW + w;
-                }
-              }
+  // one output: the window scanned d, h, w in order; the first maximum wins, a nan wins (torch)
+  auto one = [&](int64_t od, int64_t oh, int64_t ow, T& best, int64_t& bi) {
+    best = -std::numeric_limits<T>::infinity();
+    bi = -1;
+    if (unit) {  // windows clamped to the input once: no per-element bounds checks
+      const int64_t d0 = std::max<int64_t>(g.begin[0][od], 0), d1 = std::min(g.end[0][od], g.in[0]);
+      const int64_t h0 = std::max<int64_t>(g.begin[1][oh], 0), h1 = std::min(g.end[1][oh], IH);
+      const int64_t w0 = std::max<int64_t>(g.begin[2][ow], 0), w1 = std::min(g.end[2][ow], IW);
+      for (int64_t d = d0; d < d1; ++d)
+        for (int64_t h = h0; h < h1; ++h) {
+          const int64_t base = (d * IH + h) * IW;
+          for (int64_t w = w0; w < w1; ++w) {
+            const T v = x[base + w];
+            if (bi < 0 || v > best || v != v) {
+              best = v;
+              bi = base + w;
             }
           }
         }
-        *y++ = best;
-        *idx++ = bi;
+      return;
+    }
+    for (int64_t d = g.begin[0][od]; d < g.end[0][od]; d += g.dil[0]) {
+      if (d < 0 || d >= g.in[0]) continue;
+      for (int64_t h = g.begin[1][oh]; h < g.end[1][oh]; h += g.dil[1]) {
+        if (h < 0 || h >= IH) continue;
+        const T* row = x + (d * IH + h) * IW;
+        for (int64_t w = g.begin[2][ow]; w < g.end[2][ow]; w += g.dil[2]) {
+          if (w < 0 || w >= IW) continue;
+          T v = row[w];
+          if (bi < 0 || v > best || std::isnan(v)) {
+            best = v;
+            bi = (d * IH + h) * IW + w;
+          }
+        }
       }
+    }
+  };
+  const bool vec = unit && sp.hi > sp.lo;
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh, y += OW, idx += OW) {
+      int64_t ow = 0;
+      if (vec) {
+        for (; ow < sp.lo; ++ow) one(od, oh, ow, y[ow], idx[ow]);
+        // the interior, 16 outputs at a time in registers (running best value and plane offset):
+        // the same order of comparisons per output as `one`
+        const int64_t d0 = std::max<int64_t>(g.begin[0][od], 0), d1 = std::min(g.end[0][od], g.in[0]);
+        const int64_t h0 = std::max<int64_t>(g.begin[1][oh], 0), h1 = std::min(g.end[1][oh], IH);
+        constexpr int kL = 16;
+        for (; ow + kL <= sp.hi; ow += kL) {
+          T bv[kL];
+          int32_t bi[kL];
+          for (int l = 0; l < kL; ++l) {
+            bv[l] = -std::numeric_limits<T>::infinity();
+            bi[l] = -1;
+          }
+          const int64_t w_first = sp.b0 + (ow - sp.lo) * sp.s;
+          for (int64_t d = d0; d < d1; ++d)
+            for (int64_t h = h0; h < h1; ++h) {
+              const int32_t base = int32_t((d * IH + h) * IW + w_first);
+              const T* row = x + base;
+              for (int64_t kw = 0; kw < sp.K; ++kw)
+                for (int l = 0; l < kL; ++l) {
+                  const int32_t w = int32_t(l * sp.s + kw);
+                  const T v = row[w];
+                  const bool up = bi[l] < 0 || v > bv[l] || v != v;
+                  bv[l] = up ? v : bv[l];
+                  bi[l] = up ? base + w : bi[l];
+                }
+            }
+          for (int l = 0; l < kL; ++l) {
+            y[ow + l] = bv[l];
+            idx[ow + l] = bi[l];
+          }
+        }
+      }
+      for (; ow < OW; ++ow) one(od, oh, ow, y[ow], idx[ow]);
+    }
 }
 
 void max_pool_kernel(const PoolGeom& g, const Tensor& x, const Tensor& y, const Tensor& idx) {
@@ -262,8 +321,9 @@ void max_pool_kernel(const PoolGeom& g, const Tensor& x, const Tensor& y, const 
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
     int64_t* ip = idx.data<int64_t>();
+    const PoolRowSpan sp = pool_row_span(g);
     parallel_for(0, g.planes, plane_grain(lin + lout), [&](int64_t b, int64_t e) {
-      for (int64_t p = b; p < e; ++p) max_pool_plane<T>(g, xp + p * lin, yp + p * lout, ip + p * lout);
+      for (int64_t p = b; p < e; ++p) max_pool_plane<T>(g, sp, xp + p * lin, yp + p * lout, ip + p * lout);
     });
   });
 }
