@@ -71,8 +71,15 @@ constexpr int64_t kV = 16;
 inline v16 ld(const float* p) { v16 r; std::memcpy(&r, p, sizeof r); return r; }
 inline void st(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
 // The first n (< 16) lanes only.
-inline v16 ld_part(const float* p, int64_t n) { v16 r = {}; std::memcpy(&r, p, sizeof(float) * size_t(n)); return r; }
-inline void st_part(float* p, v16 v, int64_t n) { std::memcpy(p, &v, sizeof(float) * size_t(n)); }
+// (element loops, not memcpy: a call per partial vector cost more than the transform on small planes)
+inline v16 ld_part(const float* p, int64_t n) {
+  v16 r = {};
+  for (int64_t l = 0; l < n; ++l) r[l] = p[l];
+  return r;
+}
+inline void st_part(float* p, v16 v, int64_t n) {
+  for (int64_t l = 0; l < n; ++l) p[l] = v[l];
+}
 
 inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -113,10 +120,13 @@ EMBER_HOT512 void input_transform(const Plan& p, const float* x, float* V, int64
           for (int j = 0; j < 6; ++j) std::fill(h + j * hs, h + j * hs + TW, 0.f);
           continue;
         }
-        const int64_t lo = std::min(p.pw, RL), nw = std::clamp<int64_t>(RL - p.pw, 0, p.W);
+        // the columns the TW tiles read, [0, 4 TW + 2); lanes past TW read stale values of the
+        // buffer (initialised once) and are never stored
+        const int64_t need = 4 * TW + 2;
+        const int64_t lo = std::min(p.pw, need), nw = std::clamp<int64_t>(need - p.pw, 0, p.W);
         std::fill(row, row + lo, 0.f);
         std::memcpy(row + lo, xp + ih * p.W, sizeof(float) * size_t(nw));
-        std::fill(row + lo + nw, row + RL, 0.f);
+        std::fill(row + lo + nw, row + std::max(need, lo + nw), 0.f);
         // lanes past TW spill into the next tile row's slots (rewritten after) or the padding
         for (int64_t tx = 0; tx < TW; tx += kV) {
           v16 d0, d1, d2, d3, d4, d5, u2, u3;
