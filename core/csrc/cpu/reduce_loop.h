@@ -296,7 +296,7 @@ inline void row_task(const RowDriver<In, Op>& d, int64_t nchunks, int64_t tb, in
 
 // Hot ops get AVX2 clones with everything inlined; the others compile once (smaller, faster builds).
 template <typename In, typename Op>
-EMBER_HOT void row_task_hot(const RowDriver<In, Op>& d, int64_t nchunks, int64_t tb, int64_t te,
+EMBER_HOT512 void row_task_hot(const RowDriver<In, Op>& d, int64_t nchunks, int64_t tb, int64_t te,
                             typename Op::acc_t* partial) {
   row_task(d, nchunks, tb, te, partial);
 }
