@@ -22,7 +22,7 @@ namespace autograd {
 
 void rebase_history(const Tensor& self, const std::shared_ptr<Node>& node);
 
-using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
+using TensorRefs = TensorRefList;  // tensor/tensor.h
 
 // Whether an op on these inputs records: grad mode is on and one of them requires grad.
 template <typename Range>

@@ -16,7 +16,8 @@ Tensor run_unary(UnaryOp op, const Tensor& x, const Params& p, const Tensor* out
 Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Params& p, const Tensor* out) {
   // Tiny operands (the result has at most a.numel() * b.numel() elements, a few thousand here):
   // releasing and taking back the GIL would cost more than the op (the per-op overhead rows).
-  if (!out && a.numel() * b.numel() <= 4096 && a.device().is_cpu() && b.device().is_cpu())
+  if (!out && a.numel() <= 4096 && b.numel() <= 4096 && a.numel() * b.numel() <= 4096 && a.device().is_cpu() &&
+      b.device().is_cpu())
     return binary(op, a, b, p, out);
   return nogil([&] { return binary(op, a, b, p, out); });
 }

@@ -548,8 +548,6 @@ EMBER_HOT void backward_weight_task(const Plan& P, const ConvGeom& g, const T* x
   }
 }
 
-// Planes per task: about kGrainSize multiply-adds.
-int64_t plane_grain(int64_t work) { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, work)); }
 
 void depthwise_forward_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& y) {
   const Plan P = forward_plan(g);
@@ -558,7 +556,7 @@ void depthwise_forward_kernel(const ConvGeom& g, const Tensor& x, const Tensor& 
     const T* xp = x.data<T>();
     const T* wp = w.data<T>();
     T* yp = y.data<T>();
-    parallel_for(0, g.N * g.Cout, plane_grain(g.lout() * g.kprod()), [&](int64_t b, int64_t e) {
+    parallel_for(0, g.N * g.Cout, grain_for(g.lout() * g.kprod()), [&](int64_t b, int64_t e) {
       std::vector<T> buf(size_t(P.buf_size()), T(0));
       forward_range<T>(P, g, xp, wp, yp, buf.data(), b, e);
     });
@@ -572,7 +570,7 @@ void depthwise_backward_input_kernel(const ConvGeom& g, const Tensor& gy, const 
     const T* gp = gy.data<T>();
     const T* wp = w.data<T>();
     T* op = gx.data<T>();
-    parallel_for(0, g.N * g.C, plane_grain(g.lin() * g.kprod()), [&](int64_t b, int64_t e) {
+    parallel_for(0, g.N * g.C, grain_for(g.lin() * g.kprod()), [&](int64_t b, int64_t e) {
       std::vector<T> buf(size_t(P.buf_size()), T(0)), tmp(size_t(P.tmp_size()));
       backward_input_range<T>(P, g, gp, wp, op, buf.data(), tmp.data(), b, e);
     });
@@ -595,7 +593,7 @@ void depthwise_backward_weight_kernel(const ConvGeom& g, const Tensor& x, const 
     const T* xp = x.data<T>();
     const T* gp = gy.data<T>();
     const int64_t work = B * std::min(g.Cout, kChanGroup) * g.lout() * kp;
-    parallel_for(0, chunks * groups, plane_grain(work), [&](int64_t b, int64_t e) {
+    parallel_for(0, chunks * groups, grain_for(work), [&](int64_t b, int64_t e) {
       const int64_t per = kp * kAcc<T>;
       std::vector<T> buf(size_t(P.buf_size()), T(0)), lanes(size_t(kChanGroup * per));
       std::vector<double> dlanes(size_t(kChanGroup * per));

@@ -17,8 +17,6 @@ namespace {
 
 constexpr uint32_t kNNMask = tbit(ScalarType::Float32) | tbit(ScalarType::Float64);
 
-// Grain in (n, c) planes: about kGrainSize elements of work per task.
-int64_t plane_grain(int64_t work_per_plane) { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, work_per_plane)); }
 
 // ---- im2col / col2im ----------------------------------------------------------------
 // For one (n, c) plane: rows (kd, kh, kw) of col, `row_stride` apart, columns (od, oh, ow).
@@ -97,7 +95,7 @@ void im2col_kernel(const ConvGeom& g, const Tensor& x, const Tensor& col, bool b
     const T* xp = x.data<T>();
     T* cp = col.data<T>();
     const int64_t lin = g.lin(), L = g.lout(), kp = g.kprod(), ccol = kp * L;
-    parallel_for(0, g.N * g.C, plane_grain(ccol), [&](int64_t b, int64_t e) {
+    parallel_for(0, g.N * g.C, grain_for(ccol), [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) {
         if (batch_inner) {  // col (C * kprod, N, L)
           const int64_t n = p / g.C, c = p % g.C;
@@ -116,7 +114,7 @@ void col2im_kernel(const ConvGeom& g, const Tensor& col, const Tensor& x, bool b
     T* xp = x.data<T>();
     const T* cp = col.data<T>();
     const int64_t lin = g.lin(), L = g.lout(), kp = g.kprod(), ccol = kp * L;
-    parallel_for(0, g.N * g.C, plane_grain(ccol), [&](int64_t b, int64_t e) {
+    parallel_for(0, g.N * g.C, grain_for(ccol), [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) {
         if (batch_inner) {  // col (C * kprod, N, L)
           const int64_t n = p / g.C, c = p % g.C;
@@ -322,7 +320,7 @@ void max_pool_kernel(const PoolGeom& g, const Tensor& x, const Tensor& y, const 
     T* yp = y.data<T>();
     int64_t* ip = idx.data<int64_t>();
     const PoolRowSpan sp = pool_row_span(g);
-    parallel_for(0, g.planes, plane_grain(lin + lout), [&](int64_t b, int64_t e) {
+    parallel_for(0, g.planes, grain_for(lin + lout), [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) max_pool_plane<T>(g, sp, xp + p * lin, yp + p * lout, ip + p * lout);
     });
   });
@@ -383,16 +381,15 @@ void avg_pool_kernel(const PoolGeom& g, const Tensor& src, const Tensor& dst, bo
     const int64_t ls = adjoint ? lout : lin, ld = adjoint ? lin : lout;
     const T* sp = src.data<T>();
     T* dp = dst.data<T>();
-    parallel_for(0, g.planes, plane_grain(lin + lout), [&](int64_t b, int64_t e) {
+    parallel_for(0, g.planes, grain_for(lin + lout), [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) avg_pool_plane<T>(g, div.data(), sp + p * ls, dp + p * ld, adjoint);
     });
   });
 }
 
 // ---- softmax ------------------------------------------------------------------------
-// One row of n elements with stride `inner`. Contiguous rows run in 8 independent lanes
-// (max, then exp and sum) so that the loops vectorise; the lanes' sums combine in double.
-constexpr int kLanes = 8;
+// One row of n elements with stride `inner`. Contiguous rows run as omp simd reductions (max,
+// then exp and sum, in the vector lanes of T); strided rows sum in double.
 
 template <typename T>
 EMBER_HOT512 void softmax_row(const T* x, T* y, int64_t n, int64_t st, bool log) {

@@ -7,6 +7,9 @@ namespace ember {
 
 constexpr int64_t kGrainSize = 32768;  // elements per task below which threads do not pay
 
+// Items per task when each item costs `work` elements of work: about kGrainSize per task.
+inline int64_t grain_for(int64_t work) { return work >= kGrainSize ? 1 : kGrainSize / (work > 0 ? work : 1); }
+
 int get_num_threads();
 void set_num_threads(int n);
 bool in_parallel_region();

@@ -156,7 +156,7 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor
   });
 }
 
-// ---- batch norm (training) -----------------------------------------------------------------
+// ---- batch norm (eval, no gradient): one pass ------------------------------------------------
 Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift) {
   const char* op = "batch_norm";
   EMBER_CHECK(x.dim() >= 2, ValueError, "[", op, "] expected an input of at least 2 dims (N, C, ...), got shape ",
@@ -176,6 +176,7 @@ Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift)
   return y;
 }
 
+// ---- batch norm (training) -----------------------------------------------------------------
 std::vector<Tensor> batch_norm_train(const Tensor& x, const Tensor& w, const Tensor& b, double eps) {
   const char* op = "batch_norm";
   check_float(op, x);

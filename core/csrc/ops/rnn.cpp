@@ -24,10 +24,8 @@ std::vector<Tensor> lstm_cell(const Tensor& gates, const Tensor& c) {
               TypeError, "[", op, "] expected float32 or float64 gates and cell of one dtype, got ", gates.dtype(),
               " and ", c.dtype());
   Recorder rec(op, {gates, c});
-  Tensor gc = contiguous(gates), cc = contiguous(c);
-  Tensor h = empty(c.sizes(), c.dtype(), c.device()), cn = empty(c.sizes(), c.dtype(), c.device());
-  Tensor acts = empty(gates.sizes(), c.dtype(), c.device());
-  if (c.numel()) lstm_cell_stub(c.device(), gc, cc, h, cn, acts);
+  std::vector<Tensor> r = lstm_cell_raw(gates, c);
+  Tensor h = r[0], cn = r[1], acts = r[2];
   if (rec) {
     rec.set_outputs({h, cn});
     FnNode& n = rec.node();
@@ -50,12 +48,8 @@ std::vector<Tensor> lstm_cell(const Tensor& gates, const Tensor& c) {
                         1);
         return variable_list{dg, dc * f};
       }
-      Tensor acts = n.get(2), cn = n.get(3);
-      Tensor ggates = empty(gates.sizes(), c.dtype(), c.device()), gcp = empty(c.sizes(), c.dtype(), c.device());
-      if (c.numel())
-        lstm_cell_backward_stub(c.device(), acts, contiguous(c), cn, g[0].defined() ? contiguous(g[0]) : Tensor(),
-                                g[1].defined() ? contiguous(g[1]) : Tensor(), ggates, gcp);
-      return variable_list{ggates, gcp};
+      auto r = lstm_cell_backward_raw(n.get(2), c, n.get(3), g[0], g[1]);
+      return variable_list{r[0], r[1]};
     };
   }
   return {h, cn};
