@@ -8,7 +8,7 @@
 //   2. 36 GEMMs         M[xi] = U[xi] (K x C) @ V[xi] (C x P)
 //   3. output transform y[n, k, tile] = A^T M[.][k][t] A, clipped to the output
 // The weight gradient is the transposed algorithm (winograd_weight_kernel).
-// U[xi][k][c] = (G g_{k,c} G^T)[xi] is computed once per call (one GEMM, see weight_transform).
+// U[xi][k][c] = (G g_{k,c} G^T)[xi] is computed once per call (see weight_transform).
 //
 // The adjoint (conv_transpose / input gradient at stride 1) is the same correlation of gy with
 // the weights swapped (in, out) and flipped in both spatial dims, padded by 2 - p.
@@ -35,11 +35,8 @@ struct Plan {
   int64_t N, C, K, H, W, OH, OW, ph, pw, TH, TW;
 };
 
-// The weight transform as one GEMM: for each (k, c), u (36) = T (36 x 9) g (9) with T = G (x) G,
-// so U (36 x K*C) = T @ w^T over w viewed as (K*C, 9). U[xi] is then (K x C) row-major; for the
-// adjoint, w is (C, K, 3, 3) in the roles of the transposed conv, U[xi] is (C x K) (the GEMMs
-// read it transposed) and T's columns are reversed (the spatial flip).
 // T = G (x) G (36 x 9): T[(i, l)][(r, j)] = G[i][r] G[l][j]; with `flip`, the 9 columns reversed.
+// The weight gradient's last step, gw (K*C x 9) = GW^T (K*C x 36) @ T, is one GEMM with it.
 void kron_g(float* T, bool flip) {
   static const float G[6][3] = {{1.f / 4, 0, 0},          {-1.f / 6, -1.f / 6, -1.f / 6}, {-1.f / 6, 1.f / 6, -1.f / 6},
                                 {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}};
@@ -47,16 +44,6 @@ void kron_g(float* T, bool flip) {
     for (int l = 0; l < 6; ++l)
       for (int r = 0; r < 3; ++r)
         for (int j = 0; j < 3; ++j) T[(i * 6 + l) * 9 + (flip ? 8 - (r * 3 + j) : r * 3 + j)] = G[i][r] * G[l][j];
-}
-
-void weight_transform(const float* w, int64_t KC, bool adjoint, float* U) {
-  float T[36 * 9];
-  kron_g(T, adjoint);
-  const int64_t grain = 4096;
-  parallel_for(0, KC, grain, [&](int64_t b, int64_t e) {
-    scipy_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 36, int(e - b), 9, 1.0f, T, 9, w + b * 9, 9, 0.0f,
-                      U + b, int(KC));
-  });
 }
 
 // The transforms are vectorised over the tiles of a tile row, 16 at a time (GCC vector extensions:
@@ -82,6 +69,7 @@ inline void st_part(float* p, v16 v, int64_t n) {
 }
 
 inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+inline int64_t lane_blocks(int64_t n) { return (n + kV - 1) / kV; }  // 16-lane blocks covering n
 
 // The four phases of 64 floats: a[t] = p[4 t], b[t] = p[4 t + 1], c[t] = p[4 t + 2], d[t] = p[4 t + 3]
 // (vector loads and shuffles: scalar stores of the phases followed by vector loads of them stalled
@@ -281,6 +269,198 @@ EMBER_HOT512 void grad_output_transform(const Plan& p, const float* gy, float* M
   }
 }
 
+// The weight transform U[xi][kc] = (G g_kc G^T)[xi] for g_kc = w[kc] (3 x 3), w viewed as (K*C, 3, 3);
+// U[xi] is then (K x C) row-major. For the adjoint, w is (C, K, 3, 3) in the roles of the
+// transposed conv, U[xi] is (C x K) (the GEMMs read it transposed) and g is flipped in both
+// spatial dims. Vectorised over 16 consecutive kc: U is 4x the weights, written once per call.
+EMBER_HOT512 void weight_transform_block(const float* w, int64_t KC, bool flip, float* U, int64_t b, int64_t e) {
+  alignas(64) float d[9 * kV];
+  for (int64_t blk = b; blk < e; ++blk) {
+    const int64_t kc0 = blk * kV, nl = std::min(kV, KC - kc0);
+    if (nl < kV) std::fill(d, d + 9 * kV, 0.f);
+    for (int64_t l = 0; l < nl; ++l)
+      for (int t = 0; t < 9; ++t) d[(flip ? 8 - t : t) * kV + l] = w[(kc0 + l) * 9 + t];
+    // G (6 x 3) = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
+    // applied down the columns of g, then along the rows of G g
+    auto apply_g = [](v16 a, v16 b, v16 c, v16* o) {
+      const v16 ac = a + c;
+      o[0] = 0.25f * a;
+      o[1] = (-1.f / 6) * (ac + b), o[2] = (-1.f / 6) * (ac - b);
+      const v16 q = (1.f / 24) * a + (1.f / 6) * c, hb = (1.f / 12) * b;
+      o[3] = q + hb, o[4] = q - hb;
+      o[5] = c;
+    };
+    v16 t[3][6];  // t[j][i] = (G g)[i][j]
+    for (int j = 0; j < 3; ++j) apply_g(ld(d + j * kV), ld(d + (3 + j) * kV), ld(d + (6 + j) * kV), t[j]);
+    for (int i = 0; i < 6; ++i) {
+      v16 u[6];
+      apply_g(t[0][i], t[1][i], t[2][i], u);
+      for (int l = 0; l < 6; ++l) {
+        float* dst = U + (i * 6 + l) * KC + kc0;
+        if (nl == kV) st(dst, u[l]);
+        else st_part(dst, u[l], nl);
+      }
+    }
+  }
+}
+
+void weight_transform(const float* w, int64_t KC, bool adjoint, float* U) {
+  parallel_for(0, lane_blocks(KC), std::max<int64_t>(1, kGrainSize / (36 * kV)),
+               [&](int64_t b, int64_t e) { weight_transform_block(w, KC, adjoint, U, b, e); });
+}
+
+// Small planes (a tile row of at most kLanesTW tiles) leave most lanes of the per-plane transforms
+// above idle: a 4x4 plane is a single tile. There the transforms run over 16 consecutive tiles of
+// V's order instead (lanes = tile index q in the group, across images), one channel at a time:
+// each lane's 6x6 input patch (4x4 output block) is gathered into d[element][lane] with zeros for
+// the padding, so every vector load and store of the transform is full and V / M are read and
+// written 16 contiguous floats at a time. Item it of [b, e) is channel it / nblk, tiles
+// [16 (it % nblk), +16) of the group.
+constexpr int64_t kLanesTW = 4;
+inline bool use_lanes(const Plan& p) { return p.TW <= kLanesTW; }
+
+struct TileAt {  // where tile q of the group sits: image n, top-left corner (h0, w0) of its block
+  int64_t n, h0, w0;
+};
+inline TileAt tile_at(const Plan& p, int64_t q, int64_t ph, int64_t pw) {
+  const int64_t tiles = p.TH * p.TW, t = q % tiles;
+  return {q / tiles, t / p.TW * 4 - ph, t % p.TW * 4 - pw};
+}
+
+EMBER_HOT512 void input_transform_lanes(const Plan& p, const float* x, float* V, int64_t P, int64_t b, int64_t e) {
+  const int64_t nblk = lane_blocks(P), HW = p.H * p.W, xs = p.C * P;  // xs: V between xi and xi + 1
+  alignas(64) float d[36 * kV];
+  for (int64_t it = b; it < e; ++it) {
+    const int64_t c = it / nblk, q0 = it % nblk * kV, nl = std::min(kV, P - q0);
+    std::fill(d, d + 36 * kV, 0.f);
+    for (int64_t l = 0; l < nl; ++l) {
+      const TileAt a = tile_at(p, q0 + l, p.ph, p.pw);
+      const int64_t i0 = std::max<int64_t>(0, -a.h0), i1 = std::min<int64_t>(6, p.H - a.h0);
+      const int64_t j0 = std::max<int64_t>(0, -a.w0), j1 = std::min<int64_t>(6, p.W - a.w0);
+      const float* src = x + (a.n * p.C + c) * HW + a.h0 * p.W + a.w0;
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t j = j0; j < j1; ++j) d[(i * 6 + j) * kV + l] = src[i * p.W + j];
+    }
+    v16 h[6][6];  // h[i][j]: row i of the patch transformed along its columns
+    for (int i = 0; i < 6; ++i) {
+      const float* r = d + i * 6 * kV;
+      const v16 d0 = ld(r), d1 = ld(r + kV), d2 = ld(r + 2 * kV), d3 = ld(r + 3 * kV), d4 = ld(r + 4 * kV),
+                d5 = ld(r + 5 * kV);
+      h[i][0] = 4.f * d0 - 5.f * d2 + d4, h[i][1] = -4.f * (d1 + d2) + d3 + d4, h[i][2] = 4.f * (d1 - d2) - d3 + d4;
+      h[i][3] = 2.f * (d3 - d1) - d2 + d4, h[i][4] = 2.f * (d1 - d3) - d2 + d4, h[i][5] = 4.f * d1 - 5.f * d3 + d5;
+    }
+    for (int j = 0; j < 6; ++j) {
+      const v16 d0 = h[0][j], d1 = h[1][j], d2 = h[2][j], d3 = h[3][j], d4 = h[4][j], d5 = h[5][j];
+      const v16 o[6] = {4.f * d0 - 5.f * d2 + d4,  -4.f * (d1 + d2) + d3 + d4, 4.f * (d1 - d2) - d3 + d4,
+                        2.f * (d3 - d1) - d2 + d4, 2.f * (d1 - d3) - d2 + d4,  4.f * d1 - 5.f * d3 + d5};
+      float* v0 = V + (j * p.C + c) * P + q0;
+      for (int a = 0; a < 6; ++a) {
+        if (nl == kV) st(v0 + a * 6 * xs, o[a]);
+        else st_part(v0 + a * 6 * xs, o[a], nl);
+      }
+    }
+  }
+}
+
+EMBER_HOT512 void output_transform_lanes(const Plan& p, const float* M, float* y, int64_t P, int64_t b, int64_t e) {
+  const int64_t nblk = lane_blocks(P), OHW = p.OH * p.OW, xs = p.K * P;  // xs: M between xi and xi + 1
+  alignas(64) float o[16 * kV];
+  for (int64_t it = b; it < e; ++it) {
+    const int64_t k = it / nblk, q0 = it % nblk * kV, nl = std::min(kV, P - q0);
+    v16 cr[4][6];  // cr[r][j]: column j of the 6x6 block transformed along its rows
+    for (int j = 0; j < 6; ++j) {
+      const float* m = M + (j * p.K + k) * P + q0;
+      v16 mi[6];
+      for (int i = 0; i < 6; ++i) mi[i] = nl == kV ? ld(m + i * 6 * xs) : ld_part(m + i * 6 * xs, nl);
+      const v16 s12 = mi[1] + mi[2], d12 = mi[1] - mi[2], s34 = mi[3] + mi[4], d34 = mi[3] - mi[4];
+      cr[0][j] = mi[0] + s12 + s34, cr[1][j] = d12 + 2.f * d34, cr[2][j] = s12 + 4.f * s34;
+      cr[3][j] = d12 + 8.f * d34 + mi[5];
+    }
+    for (int r = 0; r < 4; ++r) {
+      const v16* m = cr[r];
+      const v16 s12 = m[1] + m[2], d12 = m[1] - m[2], s34 = m[3] + m[4], d34 = m[3] - m[4];
+      st(o + (r * 4 + 0) * kV, m[0] + s12 + s34);
+      st(o + (r * 4 + 1) * kV, d12 + 2.f * d34);
+      st(o + (r * 4 + 2) * kV, s12 + 4.f * s34);
+      st(o + (r * 4 + 3) * kV, d12 + 8.f * d34 + m[5]);
+    }
+    for (int64_t l = 0; l < nl; ++l) {
+      const TileAt a = tile_at(p, q0 + l, 0, 0);
+      const int64_t r1 = std::min<int64_t>(4, p.OH - a.h0), s1 = std::min<int64_t>(4, p.OW - a.w0);
+      float* dst = y + (a.n * p.K + k) * OHW + a.h0 * p.OW + a.w0;
+      for (int64_t r = 0; r < r1; ++r)
+        for (int64_t s2 = 0; s2 < s1; ++s2) dst[r * p.OW + s2] = o[(r * 4 + s2) * kV + l];
+    }
+  }
+}
+
+EMBER_HOT512 void grad_output_transform_lanes(const Plan& p, const float* gy, float* Mg, int64_t P, int64_t b,
+                                              int64_t e) {
+  const int64_t nblk = lane_blocks(P), OHW = p.OH * p.OW, xs = p.K * P;  // xs: Mg between xi and xi + 1
+  alignas(64) float d[16 * kV];
+  for (int64_t it = b; it < e; ++it) {
+    const int64_t k = it / nblk, q0 = it % nblk * kV, nl = std::min(kV, P - q0);
+    std::fill(d, d + 16 * kV, 0.f);
+    for (int64_t l = 0; l < nl; ++l) {
+      const TileAt a = tile_at(p, q0 + l, 0, 0);
+      const int64_t r1 = std::min<int64_t>(4, p.OH - a.h0), s1 = std::min<int64_t>(4, p.OW - a.w0);
+      const float* src = gy + (a.n * p.K + k) * OHW + a.h0 * p.OW + a.w0;
+      for (int64_t r = 0; r < r1; ++r)
+        for (int64_t s2 = 0; s2 < s1; ++s2) d[(r * 4 + s2) * kV + l] = src[r * p.OW + s2];
+    }
+    v16 h[4][6];  // h[r][j]: row r of the block, A applied along it
+    for (int r = 0; r < 4; ++r) {
+      const float* q = d + r * 4 * kV;
+      const v16 e0 = ld(q), e1 = ld(q + kV), e2 = ld(q + 2 * kV), e3 = ld(q + 3 * kV);
+      const v16 s02 = e0 + e2, s13 = e1 + e3;
+      h[r][0] = e0, h[r][1] = s02 + s13, h[r][2] = s02 - s13;
+      h[r][3] = e0 + 2.f * e1 + 4.f * e2 + 8.f * e3, h[r][4] = e0 - 2.f * e1 + 4.f * e2 - 8.f * e3, h[r][5] = e3;
+    }
+    for (int j = 0; j < 6; ++j) {
+      const v16 e0 = h[0][j], e1 = h[1][j], e2 = h[2][j], e3 = h[3][j];
+      const v16 s02 = e0 + e2, s13 = e1 + e3;
+      const v16 o[6] = {e0, s02 + s13, s02 - s13, e0 + 2.f * e1 + 4.f * e2 + 8.f * e3,
+                        e0 - 2.f * e1 + 4.f * e2 - 8.f * e3, e3};
+      float* m0 = Mg + (j * p.K + k) * P + q0;
+      for (int i = 0; i < 6; ++i) {
+        if (nl == kV) st(m0 + i * 6 * xs, o[i]);
+        else st_part(m0 + i * 6 * xs, o[i], nl);
+      }
+    }
+  }
+}
+
+// The phases below run one of the two forms of each transform over the thread pool.
+void run_input_transform(const Plan& p, const float* x, float* V, int64_t nimg, int64_t P) {
+  if (use_lanes(p)) {
+    parallel_for(0, p.C * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (36 * kV)),
+                 [&](int64_t b, int64_t e) { input_transform_lanes(p, x, V, P, b, e); });
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * p.TH * p.TW));
+  parallel_for(0, nimg * p.C, grain, [&](int64_t b, int64_t e) { input_transform(p, x, V, P, b, e); });
+}
+
+void run_output_transform(const Plan& p, const float* M, float* y, int64_t nimg, int64_t P) {
+  if (use_lanes(p)) {
+    parallel_for(0, p.K * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (36 * kV)),
+                 [&](int64_t b, int64_t e) { output_transform_lanes(p, M, y, P, b, e); });
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * p.TH * p.TW));
+  parallel_for(0, nimg * p.K, grain, [&](int64_t b, int64_t e) { output_transform(p, M, y, P, b, e); });
+}
+
+void run_grad_output_transform(const Plan& p, const float* gy, float* Mg, int64_t nimg, int64_t P) {
+  if (use_lanes(p)) {
+    parallel_for(0, p.K * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (36 * kV)),
+                 [&](int64_t b, int64_t e) { grad_output_transform_lanes(p, gy, Mg, P, b, e); });
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * p.TH * p.TW));
+  parallel_for(0, nimg * p.K, grain, [&](int64_t b, int64_t e) { grad_output_transform(p, gy, Mg, P, b, e); });
+}
+
 void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& y, bool adjoint) {
   Plan p;
   p.N = g.N;
@@ -306,19 +486,14 @@ void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const 
   weight_transform(w.data<float>(), K * C, adjoint, U);
   for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
     const int64_t n1 = std::min(p.N, n0 + nb), P = (n1 - n0) * tiles;
-    const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * tiles));
-    parallel_for(0, (n1 - n0) * C, grain, [&](int64_t b, int64_t e) {
-      input_transform(p, xp + n0 * C * p.H * p.W, V, P, b, e);
-    });
+    run_input_transform(p, xp + n0 * C * p.H * p.W, V, n1 - n0, P);
     parallel_for(0, 36, 1, [&](int64_t b, int64_t e) {
       for (int64_t xi = b; xi < e; ++xi)
         scipy_cblas_sgemm(CblasRowMajor, adjoint ? CblasTrans : CblasNoTrans, CblasNoTrans, int(K), int(P), int(C),
                           1.0f, U + xi * K * C, adjoint ? int(K) : int(C), V + xi * C * P, int(P), 0.0f,
                           M + xi * K * P, int(P));
     });
-    parallel_for(0, (n1 - n0) * K, grain, [&](int64_t b, int64_t e) {
-      output_transform(p, M, yp + n0 * K * p.OH * p.OW, P, b, e);
-    });
+    run_output_transform(p, M, yp + n0 * K * p.OH * p.OW, n1 - n0, P);
   }
 }
 
@@ -344,13 +519,8 @@ void winograd_weight_kernel(const ConvGeom& g, const Tensor& x, const Tensor& gy
   BlasSerialGuard serial;
   for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
     const int64_t n1 = std::min(p.N, n0 + nb), P = (n1 - n0) * tiles;
-    const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * tiles));
-    parallel_for(0, (n1 - n0) * C, grain, [&](int64_t b, int64_t e) {
-      input_transform(p, xp + n0 * C * p.H * p.W, V, P, b, e);
-    });
-    parallel_for(0, (n1 - n0) * K, grain, [&](int64_t b, int64_t e) {
-      grad_output_transform(p, gp + n0 * K * p.OH * p.OW, M, P, b, e);
-    });
+    run_input_transform(p, xp + n0 * C * p.H * p.W, V, n1 - n0, P);
+    run_grad_output_transform(p, gp + n0 * K * p.OH * p.OW, M, n1 - n0, P);
     const float beta = n0 == 0 ? 0.0f : 1.0f;
     parallel_for(0, 36, 1, [&](int64_t b, int64_t e) {
       for (int64_t xi = b; xi < e; ++xi)
