@@ -16,7 +16,8 @@ import ember.nn.functional as F
 # (N, C, K, H, W, padding): output sizes multiple of 4 and not, padding 0..2, rectangular images;
 # each has at least 16 tiles of 4x4 outputs in the batch (fewer go to im2col). Output rows of up to
 # 4 tiles take the transforms over tiles across images (partial last blocks of 16 included), wider
-# ones the per-plane transforms (the last three cases).
+# ones the per-plane transforms (the three after). With hundreds of channels the weight transform
+# and the GEMMs run in blocks of 64 output channels (the last case: partial last blocks both ways).
 CASES = [
     (4, 16, 16, 8, 8, 1),
     (2, 17, 19, 9, 13, 1),
@@ -26,6 +27,7 @@ CASES = [
     (1, 24, 16, 21, 30, 1),
     (2, 16, 16, 23, 19, 0),
     (2, 16, 20, 20, 22, 2),
+    (16, 500, 520, 4, 4, 1),
 ]
 
 

@@ -269,17 +269,19 @@ EMBER_HOT512 void grad_output_transform(const Plan& p, const float* gy, float* M
   }
 }
 
-// The weight transform U[xi][kc] = (G g_kc G^T)[xi] for g_kc = w[kc] (3 x 3), w viewed as (K*C, 3, 3);
-// U[xi] is then (K x C) row-major. For the adjoint, w is (C, K, 3, 3) in the roles of the
-// transposed conv, U[xi] is (C x K) (the GEMMs read it transposed) and g is flipped in both
-// spatial dims. Vectorised over 16 consecutive kc: U is 4x the weights, written once per call.
-EMBER_HOT512 void weight_transform_block(const float* w, int64_t KC, bool flip, float* U, int64_t b, int64_t e) {
+// The weight transform U[xi][k][c] = (G g_kc G^T)[xi] for g_kc = w[k][c] (3 x 3): U[xi] is (K x C)
+// row-major. For the adjoint, w is (C, K, 3, 3) in the roles of the transposed conv, U[xi] is
+// (C x K) (the GEMMs read it transposed) and g is flipped in both spatial dims.
+// weight_transform_block writes the filters [16 b, 16 e) of the n at w (consecutive 3x3 filters)
+// to U[xi * xs + i], vectorised over 16 filters.
+EMBER_HOT512 void weight_transform_block(const float* w, int64_t n, bool flip, float* U, int64_t xs, int64_t b,
+                                         int64_t e) {
   alignas(64) float d[9 * kV];
   for (int64_t blk = b; blk < e; ++blk) {
-    const int64_t kc0 = blk * kV, nl = std::min(kV, KC - kc0);
+    const int64_t i0 = blk * kV, nl = std::min(kV, n - i0);
     if (nl < kV) std::fill(d, d + 9 * kV, 0.f);
     for (int64_t l = 0; l < nl; ++l)
-      for (int t = 0; t < 9; ++t) d[(flip ? 8 - t : t) * kV + l] = w[(kc0 + l) * 9 + t];
+      for (int t = 0; t < 9; ++t) d[(flip ? 8 - t : t) * kV + l] = w[(i0 + l) * 9 + t];
     // G (6 x 3) = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
     // applied down the columns of g, then along the rows of G g
     auto apply_g = [](v16 a, v16 b, v16 c, v16* o) {
@@ -296,7 +298,7 @@ EMBER_HOT512 void weight_transform_block(const float* w, int64_t KC, bool flip, 
       v16 u[6];
       apply_g(t[0][i], t[1][i], t[2][i], u);
       for (int l = 0; l < 6; ++l) {
-        float* dst = U + (i * 6 + l) * KC + kc0;
+        float* dst = U + (i * 6 + l) * xs + i0;
         if (nl == kV) st(dst, u[l]);
         else st_part(dst, u[l], nl);
       }
@@ -304,9 +306,19 @@ EMBER_HOT512 void weight_transform_block(const float* w, int64_t KC, bool flip, 
   }
 }
 
-void weight_transform(const float* w, int64_t KC, bool adjoint, float* U) {
-  parallel_for(0, lane_blocks(KC), std::max<int64_t>(1, kGrainSize / (36 * kV)),
-               [&](int64_t b, int64_t e) { weight_transform_block(w, KC, adjoint, U, b, e); });
+// The GEMM rows [k0, k0 + kn) of every U[xi] into Ub[xi] (kn x C, xi stride kn C); for the adjoint,
+// columns [k0, k0 + kn) of U[xi] (C x K) into Ub[xi] (C x kn). U is 4x the weights: the forward
+// pass transforms it in blocks of rows that its GEMMs read while they are still in cache.
+void weight_transform(const Plan& p, const float* w, bool adjoint, int64_t k0, int64_t kn, float* Ub) {
+  const int64_t nseg = adjoint ? p.C : 1, len = adjoint ? kn : kn * p.C, nblk = lane_blocks(len), xs = kn * p.C;
+  parallel_for(0, nseg * nblk, std::max<int64_t>(1, kGrainSize / (36 * kV)), [&](int64_t b, int64_t e) {
+    while (b < e) {  // the filters of one segment (a row of the adjoint's w) at a time
+      const int64_t s = b / nblk, stop = std::min(e, (s + 1) * nblk);
+      const float* src = adjoint ? w + (s * p.K + k0) * 9 : w + k0 * p.C * 9;
+      weight_transform_block(src, len, adjoint, adjoint ? Ub + s * kn : Ub, xs, b - s * nblk, stop - s * nblk);
+      b = stop;
+    }
+  });
 }
 
 // Small planes (a tile row of at most kLanesTW tiles) leave most lanes of the per-plane transforms
@@ -478,21 +490,32 @@ void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const 
   // images per group: the transformed input and output of a group within about 48 MB
   const int64_t per_image = 36 * (C + K) * tiles * int64_t(sizeof(float));
   const int64_t nb = std::clamp<int64_t>((48 << 20) / std::max<int64_t>(1, per_image), 1, p.N);
-  Tensor Ut = empty({36 * K * C}, ScalarType::Float32);
+  // One group of images: U is transformed in blocks of GEMM rows (about 4 MB each) just before the
+  // GEMMs that read it, so it is not written to memory and read back (512 -> 512 channels: 38 MB).
+  // Several groups: U is transformed once, whole.
+  const bool blocked = nb >= p.N;
+  const int64_t kb = blocked ? std::min(K, round_up((4 << 20) / (36 * int64_t(sizeof(float)) * C), kV)) : K;
+  Tensor Ut = empty({36 * kb * C}, ScalarType::Float32);
   Tensor Vt = empty({36 * C * nb * tiles}, ScalarType::Float32);
   Tensor Mt = empty({36 * K * nb * tiles}, ScalarType::Float32);
   float *U = Ut.data<float>(), *V = Vt.data<float>(), *M = Mt.data<float>();
   BlasSerialGuard serial;
-  weight_transform(w.data<float>(), K * C, adjoint, U);
+  if (!blocked) weight_transform(p, w.data<float>(), adjoint, 0, K, U);
   for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
     const int64_t n1 = std::min(p.N, n0 + nb), P = (n1 - n0) * tiles;
     run_input_transform(p, xp + n0 * C * p.H * p.W, V, n1 - n0, P);
-    parallel_for(0, 36, 1, [&](int64_t b, int64_t e) {
-      for (int64_t xi = b; xi < e; ++xi)
-        scipy_cblas_sgemm(CblasRowMajor, adjoint ? CblasTrans : CblasNoTrans, CblasNoTrans, int(K), int(P), int(C),
-                          1.0f, U + xi * K * C, adjoint ? int(K) : int(C), V + xi * C * P, int(P), 0.0f,
-                          M + xi * K * P, int(P));
-    });
+    for (int64_t k0 = 0; k0 < K; k0 += kb) {
+      const int64_t kn = std::min(kb, K - k0);
+      if (blocked) weight_transform(p, w.data<float>(), adjoint, k0, kn, U);
+      // U[xi]'s block: (kn x C) at row k0, or for the adjoint (C x kn) at column k0
+      const int64_t ldu = adjoint ? kn : C;  // blocked: Ub holds just the block
+      parallel_for(0, 36, 1, [&](int64_t b, int64_t e) {
+        for (int64_t xi = b; xi < e; ++xi)
+          scipy_cblas_sgemm(CblasRowMajor, adjoint ? CblasTrans : CblasNoTrans, CblasNoTrans, int(kn), int(P),
+                            int(C), 1.0f, U + xi * kn * C, int(ldu), V + xi * C * P, int(P), 0.0f,
+                            M + xi * K * P + k0 * P, int(P));
+      });
+    }
     run_output_transform(p, M, yp + n0 * K * p.OH * p.OW, n1 - n0, P);
   }
 }
