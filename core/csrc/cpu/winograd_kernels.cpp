@@ -269,56 +269,78 @@ EMBER_HOT512 void grad_output_transform(const Plan& p, const float* gy, float* M
   }
 }
 
+// Transposes the 16 x 16 matrix whose rows are r[0..15], in four stages: stage k swaps bit k of the
+// row index with bit k of the column index (two-vector shuffles between rows i and i | 2^k, with
+// constant masks; rows a caller never reads are dead code once inlined).
+template <int bit>
+inline void transpose_stage(v16* r, i16 lo, i16 hi) {
+  for (int i = 0; i < 16; ++i) {
+    if (i & bit) continue;
+    const v16 a = r[i], b = r[i | bit];
+    r[i] = __builtin_shuffle(a, b, lo);
+    r[i | bit] = __builtin_shuffle(a, b, hi);
+  }
+}
+inline void transpose16(v16* r) {
+  transpose_stage<1>(r, i16{0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30},
+                     i16{1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31});
+  transpose_stage<2>(r, i16{0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
+                     i16{2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31});
+  transpose_stage<4>(r, i16{0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
+                     i16{4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31});
+  transpose_stage<8>(r, i16{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
+                     i16{8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31});
+}
+
 // The weight transform U[xi][k][c] = (G g_kc G^T)[xi] for g_kc = w[k][c] (3 x 3): U[xi] is (K x C)
 // row-major. For the adjoint, w is (C, K, 3, 3) in the roles of the transposed conv, U[xi] is
 // (C x K) (the GEMMs read it transposed) and g is flipped in both spatial dims.
-// weight_transform_block writes the filters [16 b, 16 e) of the n at w (consecutive 3x3 filters)
-// to U[xi * xs + i], vectorised over 16 filters.
-EMBER_HOT512 void weight_transform_block(const float* w, int64_t n, bool flip, float* U, int64_t xs, int64_t b,
-                                         int64_t e) {
+// weight_transform_row writes row i of the 6 x 6 transform, U[(6 i + l) * xs + f] for l < 6, of the
+// filters f in [16 b, 16 e) of the n at w (consecutive 3x3 filters), vectorised over 16 filters.
+EMBER_HOT512 void weight_transform_row(const float* w, int64_t n, bool flip, int i, float* U, int64_t xs, int64_t b,
+                                       int64_t e) {
+  // G (6 x 3) = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+  static const float G[6][3] = {{1.f / 4, 0, 0},          {-1.f / 6, -1.f / 6, -1.f / 6}, {-1.f / 6, 1.f / 6, -1.f / 6},
+                                {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}};
+  const float gi0 = G[i][0], gi1 = G[i][1], gi2 = G[i][2];
   alignas(64) float d[9 * kV];
   for (int64_t blk = b; blk < e; ++blk) {
-    const int64_t i0 = blk * kV, nl = std::min(kV, n - i0);
-    if (nl < kV) std::fill(d, d + 9 * kV, 0.f);
-    for (int64_t l = 0; l < nl; ++l)
-      for (int t = 0; t < 9; ++t) d[(flip ? 8 - t : t) * kV + l] = w[(i0 + l) * 9 + t];
-    // G (6 x 3) = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
-    // applied down the columns of g, then along the rows of G g
-    auto apply_g = [](v16 a, v16 b, v16 c, v16* o) {
-      const v16 ac = a + c;
-      o[0] = 0.25f * a;
-      o[1] = (-1.f / 6) * (ac + b), o[2] = (-1.f / 6) * (ac - b);
-      const v16 q = (1.f / 24) * a + (1.f / 6) * c, hb = (1.f / 12) * b;
-      o[3] = q + hb, o[4] = q - hb;
-      o[5] = c;
-    };
-    v16 t[3][6];  // t[j][i] = (G g)[i][j]
-    for (int j = 0; j < 3; ++j) apply_g(ld(d + j * kV), ld(d + (3 + j) * kV), ld(d + (6 + j) * kV), t[j]);
-    for (int i = 0; i < 6; ++i) {
-      v16 u[6];
-      apply_g(t[0][i], t[1][i], t[2][i], u);
-      for (int l = 0; l < 6; ++l) {
-        float* dst = U + (i * 6 + l) * xs + i0;
-        if (nl == kV) st(dst, u[l]);
-        else st_part(dst, u[l], nl);
-      }
+    const int64_t f0 = blk * kV, nl = std::min(kV, n - f0);
+    v16 g[9];  // g[3 r + j]: tap (r, j) of the 16 filters (flipped: tap 8 - (3 r + j))
+    if (n - f0 > kV) {  // 16 loads of 16 floats from filter f0 + l (in bounds: a filter follows), transposed
+      v16 r[16];
+      for (int l = 0; l < 16; ++l) r[l] = ld(w + (f0 + l) * 9);
+      transpose16(r);
+      for (int t = 0; t < 9; ++t) g[t] = r[flip ? 8 - t : t];
+    } else {
+      std::fill(d, d + 9 * kV, 0.f);
+      for (int64_t l = 0; l < nl; ++l)
+        for (int t = 0; t < 9; ++t) d[(flip ? 8 - t : t) * kV + l] = w[(f0 + l) * 9 + t];
+      for (int t = 0; t < 9; ++t) g[t] = ld(d + t * kV);
+    }
+    // row i of G g, then G applied along it: u[l] = (G (G g)_i^T)[l]
+    v16 t[3];
+    for (int j = 0; j < 3; ++j) t[j] = gi0 * g[j] + gi1 * g[3 + j] + gi2 * g[6 + j];
+    const v16 ac = t[0] + t[2], q = (1.f / 24) * t[0] + (1.f / 6) * t[2], hb = (1.f / 12) * t[1];
+    const v16 u[6] = {0.25f * t[0], (-1.f / 6) * (ac + t[1]), (-1.f / 6) * (ac - t[1]), q + hb, q - hb, t[2]};
+    for (int l = 0; l < 6; ++l) {
+      float* dst = U + (i * 6 + l) * xs + f0;
+      if (nl == kV) st(dst, u[l]);
+      else st_part(dst, u[l], nl);
     }
   }
 }
 
-// The GEMM rows [k0, k0 + kn) of every U[xi] into Ub[xi] (kn x C, xi stride kn C); for the adjoint,
-// columns [k0, k0 + kn) of U[xi] (C x K) into Ub[xi] (C x kn). U is 4x the weights: the forward
-// pass transforms it in blocks of rows that its GEMMs read while they are still in cache.
-void weight_transform(const Plan& p, const float* w, bool adjoint, int64_t k0, int64_t kn, float* Ub) {
-  const int64_t nseg = adjoint ? p.C : 1, len = adjoint ? kn : kn * p.C, nblk = lane_blocks(len), xs = kn * p.C;
-  parallel_for(0, nseg * nblk, std::max<int64_t>(1, kGrainSize / (36 * kV)), [&](int64_t b, int64_t e) {
-    while (b < e) {  // the filters of one segment (a row of the adjoint's w) at a time
-      const int64_t s = b / nblk, stop = std::min(e, (s + 1) * nblk);
-      const float* src = adjoint ? w + (s * p.K + k0) * 9 : w + k0 * p.C * 9;
-      weight_transform_block(src, len, adjoint, adjoint ? Ub + s * kn : Ub, xs, b - s * nblk, stop - s * nblk);
-      b = stop;
-    }
-  });
+// Row i (xi in [6 i, 6 i + 6)) of the GEMM rows [k0, k0 + kn) of U[xi] into Ub[xi] (kn x C, xi
+// stride kn C); for the adjoint, of the columns [k0, k0 + kn) of U[xi] (C x K) into Ub[xi] (C x kn).
+void weight_transform(const Plan& p, const float* w, bool adjoint, int64_t k0, int64_t kn, int i, float* Ub) {
+  const int64_t xs = kn * p.C;
+  if (!adjoint) {
+    weight_transform_row(w + k0 * p.C * 9, kn * p.C, false, i, Ub, xs, 0, lane_blocks(kn * p.C));
+    return;
+  }
+  for (int64_t c = 0; c < p.C; ++c)  // row c of the adjoint's w: its filters [k0, k0 + kn)
+    weight_transform_row(w + (c * p.K + k0) * 9, kn, true, i, Ub + c * kn, xs, 0, lane_blocks(kn));
 }
 
 // Small planes (a tile row of at most kLanesTW tiles) leave most lanes of the per-plane transforms
@@ -490,30 +512,37 @@ void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const 
   // images per group: the transformed input and output of a group within about 48 MB
   const int64_t per_image = 36 * (C + K) * tiles * int64_t(sizeof(float));
   const int64_t nb = std::clamp<int64_t>((48 << 20) / std::max<int64_t>(1, per_image), 1, p.N);
-  // One group of images: U is transformed in blocks of GEMM rows (about 4 MB each) just before the
-  // GEMMs that read it, so it is not written to memory and read back (512 -> 512 channels: 38 MB).
-  // Several groups: U is transformed once, whole.
+  // U is 4x the weights (512 -> 512 channels: 38 MB). With one group of images it is made in
+  // blocks of GEMM rows (about 4 MB each), and each of the six tasks of a block transforms the
+  // six U[xi] of one row of the 6 x 6 that its own GEMMs read next, from its own cache. With
+  // several groups U is transformed once, whole.
   const bool blocked = nb >= p.N;
   const int64_t kb = blocked ? std::min(K, round_up((4 << 20) / (36 * int64_t(sizeof(float)) * C), kV)) : K;
   Tensor Ut = empty({36 * kb * C}, ScalarType::Float32);
   Tensor Vt = empty({36 * C * nb * tiles}, ScalarType::Float32);
   Tensor Mt = empty({36 * K * nb * tiles}, ScalarType::Float32);
   float *U = Ut.data<float>(), *V = Vt.data<float>(), *M = Mt.data<float>();
+  const float* wp = w.data<float>();
   BlasSerialGuard serial;
-  if (!blocked) weight_transform(p, w.data<float>(), adjoint, 0, K, U);
+  if (!blocked)
+    parallel_for(0, 6, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) weight_transform(p, wp, adjoint, 0, K, int(i), U);
+    });
   for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
     const int64_t n1 = std::min(p.N, n0 + nb), P = (n1 - n0) * tiles;
     run_input_transform(p, xp + n0 * C * p.H * p.W, V, n1 - n0, P);
     for (int64_t k0 = 0; k0 < K; k0 += kb) {
       const int64_t kn = std::min(kb, K - k0);
-      if (blocked) weight_transform(p, w.data<float>(), adjoint, k0, kn, U);
       // U[xi]'s block: (kn x C) at row k0, or for the adjoint (C x kn) at column k0
       const int64_t ldu = adjoint ? kn : C;  // blocked: Ub holds just the block
-      parallel_for(0, 36, 1, [&](int64_t b, int64_t e) {
-        for (int64_t xi = b; xi < e; ++xi)
-          scipy_cblas_sgemm(CblasRowMajor, adjoint ? CblasTrans : CblasNoTrans, CblasNoTrans, int(kn), int(P),
-                            int(C), 1.0f, U + xi * kn * C, int(ldu), V + xi * C * P, int(P), 0.0f,
-                            M + xi * K * P + k0 * P, int(P));
+      parallel_for(0, 6, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          if (blocked) weight_transform(p, wp, adjoint, k0, kn, int(i), U);
+          for (int64_t xi = 6 * i; xi < 6 * i + 6; ++xi)
+            scipy_cblas_sgemm(CblasRowMajor, adjoint ? CblasTrans : CblasNoTrans, CblasNoTrans, int(kn), int(P),
+                              int(C), 1.0f, U + xi * kn * C, int(ldu), V + xi * C * P, int(P), 0.0f,
+                              M + xi * K * P + k0 * P, int(P));
+        }
       });
     }
     run_output_transform(p, M, yp + n0 * K * p.OH * p.OW, n1 - n0, P);
