@@ -15,7 +15,7 @@ template <typename T>
 inline T sigm(T x) { return T(1) / (T(1) + math::vexp(-x)); }
 
 template <typename T>
-EMBER_HOT void lstm_rows(const T* gates, const T* c, T* h, T* cn, T* acts, int64_t H, int64_t r0, int64_t r1) {
+EMBER_HOT512 void lstm_rows(const T* gates, const T* c, T* h, T* cn, T* acts, int64_t H, int64_t r0, int64_t r1) {
   for (int64_t r = r0; r < r1; ++r) {
     const T* gr = gates + r * 4 * H;
     T* ar = acts + r * 4 * H;
@@ -47,7 +47,7 @@ void lstm_cell_kernel(const Tensor& gates, const Tensor& c, const Tensor& h_out,
 }
 
 template <typename T>
-EMBER_HOT void lstm_backward_rows(const T* acts, const T* c, const T* cn, const T* gh, const T* gc, T* gg, T* gcp,
+EMBER_HOT512 void lstm_backward_rows(const T* acts, const T* c, const T* cn, const T* gh, const T* gc, T* gg, T* gcp,
                                   int64_t H, int64_t r0, int64_t r1) {
   for (int64_t r = r0; r < r1; ++r) {
     const T* ar = acts + r * 4 * H;
