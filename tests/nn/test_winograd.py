@@ -17,7 +17,8 @@ import ember.nn.functional as F
 # each has at least 16 tiles of 4x4 outputs in the batch (fewer go to im2col). Output rows of up to
 # 4 tiles take the transforms over tiles across images (partial last blocks of 16 included), wider
 # ones the per-plane transforms (the three after). With hundreds of channels the weight transform
-# and the GEMMs run in blocks of 64 output channels (the last case: partial last blocks both ways).
+# and the GEMMs run in blocks of 64 output channels (partial last blocks both ways). Batches whose
+# transformed images pass 8 MB run in groups of images (the last two cases: 7 + 3 and 14 + 2).
 CASES = [
     (4, 16, 16, 8, 8, 1),
     (2, 17, 19, 9, 13, 1),
@@ -28,6 +29,8 @@ CASES = [
     (2, 16, 16, 23, 19, 0),
     (2, 16, 20, 20, 22, 2),
     (16, 500, 520, 4, 4, 1),
+    (10, 64, 64, 32, 32, 1),
+    (16, 128, 128, 16, 16, 1),
 ]
 
 
