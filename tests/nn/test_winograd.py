@@ -120,3 +120,26 @@ def test_weight_gradient_independent_of_thread_count():
     finally:
         ember.set_num_threads(prev)
     assert np.array_equal(grads[0], grads[1]) and np.array_equal(grads[0], grads[2])
+
+
+# Stride 2 (forward): the four phases of x as 4C channels of a 2x2 stride-1 conv in Winograd
+# F(4x4, 2x2), for batches of at least 128 output tiles. Odd and even sizes, padding 0..2,
+# channel counts off the 16-lane blocks, several image groups (third-last case: 3 groups) and
+# the weight transform in blocks of output channels (last case: 96 + 40).
+S2_CASES = [
+    (8, 16, 16, 31, 29, 1),
+    (16, 17, 19, 20, 22, 0),
+    (8, 16, 24, 33, 35, 2),
+    (32, 64, 128, 32, 32, 1),
+    (32, 48, 40, 18, 18, 1),
+    (32, 128, 136, 16, 16, 1),
+]
+
+
+@pytest.mark.parametrize("N,C,K,H,W,p", S2_CASES)
+def test_stride2_forward(N, C, K, H, W, p):
+    x = _rand((N, C, H, W), 10)
+    w = _rand((K, C, 3, 3), 11, 1 / np.sqrt(9 * C))
+    y = F.conv2d(ember.from_numpy(x), ember.from_numpy(w), stride=2, padding=p)
+    ref = F.conv2d(ember.from_numpy(x.astype(np.float64)), ember.from_numpy(w.astype(np.float64)), stride=2, padding=p)
+    _close(y, ref, "stride-2 forward")

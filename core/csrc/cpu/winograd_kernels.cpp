@@ -13,6 +13,9 @@
 // The adjoint (conv_transpose / input gradient at stride 1) is the same correlation of gy with
 // the weights swapped (in, out) and flipped in both spatial dims, padded by 2 - p.
 //
+// Stride-2 3x3 convs (forward) run F(4x4, 2x2) over the input's four phases (winograd_s2_kernel,
+// at the end of the file).
+//
 // Accuracy: the transforms use the points 0, +-1, +-2; float32 results stay within about
 // 1e-6 x (sum |w| |x|) of the exact sums, like a direct float32 convolution of a few hundred terms.
 #include <cblas.h>
@@ -353,6 +356,14 @@ void weight_transform(const Plan& p, const float* w, bool adjoint, int64_t k0, i
 constexpr int64_t kLanesTW = 4;
 inline bool use_lanes(const Plan& p) { return p.TW <= kLanesTW; }
 
+// Images per group: as many as keep a group's transformed input and output within `budget` bytes,
+// spread evenly over the groups (no small last group: its GEMMs would be narrow).
+inline int64_t group_size(int64_t N, int64_t per_image, int64_t budget) {
+  const int64_t most = std::clamp<int64_t>(budget / std::max<int64_t>(1, per_image), 1, N);
+  const int64_t groups = (N + most - 1) / most;
+  return (N + groups - 1) / groups;
+}
+
 struct TileAt {  // where tile q of the group sits: image n, top-left corner (h0, w0) of its block
   int64_t n, h0, w0;
 };
@@ -511,9 +522,9 @@ void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const 
   const int64_t C = p.C, K = p.K, tiles = p.TH * p.TW;
   // images per group: the transformed input and output of a group within about 8 MB, so that the
   // GEMMs and the output transform read them from the last-level cache (48 MB groups: 64 -> 64
-  // channels at 32x32, b32, fwd 6.2 -> 4.8 ms)
+  // channels at 32x32, b32, fwd 6.2 -> 4.8 ms), spread evenly over the groups
   const int64_t per_image = 36 * (C + K) * tiles * int64_t(sizeof(float));
-  const int64_t nb = std::clamp<int64_t>((8 << 20) / std::max<int64_t>(1, per_image), 1, p.N);
+  const int64_t nb = group_size(p.N, per_image, 8 << 20);
   // U is 4x the weights (512 -> 512 channels: 38 MB). With one group of images it is made in
   // blocks of GEMM rows (about 4 MB each), and each of the six tasks of a block transforms the
   // six U[xi] of one row of the 6 x 6 that its own GEMMs read next, from its own cache. With
@@ -565,7 +576,7 @@ void winograd_weight_kernel(const ConvGeom& g, const Tensor& x, const Tensor& gy
   const float* gp = gy.data<float>();
   const int64_t C = p.C, K = p.K, tiles = p.TH * p.TW, KC = K * C;
   const int64_t per_image = 36 * (C + K) * tiles * int64_t(sizeof(float));
-  const int64_t nb = std::clamp<int64_t>((8 << 20) / std::max<int64_t>(1, per_image), 1, p.N);
+  const int64_t nb = group_size(p.N, per_image, 8 << 20);
   Tensor GWt = empty({36 * KC}, ScalarType::Float32);
   Tensor Vt = empty({36 * C * nb * tiles}, ScalarType::Float32);
   Tensor Mt = empty({36 * K * nb * tiles}, ScalarType::Float32);
@@ -591,9 +602,197 @@ void winograd_weight_kernel(const ConvGeom& g, const Tensor& x, const Tensor& gy
   });
 }
 
+
+// ---- Stride 2: space-to-depth + Winograd F(4x4, 2x2) ---------------------------------------
+// A 3x3 stride-2 conv is a stride-1 2x2 conv over the four phases of its input: along one dim,
+// y[o] = sum_t w[t] x[2 o + t - p] = sum_{a, u} w'_a[u] s_a[o + u] with s_a[m] = x[2 m + a - p],
+// w'_a[u] = w[2 u + a] (zero for 2 u + a = 3). In 2-d the phases (a, b) make 4C channels of
+// 2x2 filters, and F(4x4, 2x2) (points 0, 1, -1, 2, inf) turns each 4x4 output tile into 25
+// GEMMs of (K x 4C) @ (4C x P): 6.25 C multiplies per output instead of 9 C. The tile of phase
+// (a, b) is every other element of the 10x10 input patch from (8 ty - ph + a, 8 tx - pw + b).
+//   B^T = [2 -1 -2 1 0; 0 -2 -1 1 0; 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1]
+//   G   = [1/2 0; -1/2 -1/2; -1/6 1/6; 1/6 1/3; 0 1]
+//   A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 0; 0 1 -1 8 1]
+// V[xi][ph C + c][q] and U[xi][k][ph C + c] (ph = 2 a + b, xi = 5 row + col); lanes over 16 tiles
+// q (transforms) or 16 channels c (weights), as in the stride-1 lanes path.
+inline void bt5(v16 d0, v16 d1, v16 d2, v16 d3, v16 d4, v16* o) {
+  o[0] = 2.f * (d0 - d2) - d1 + d3;
+  o[1] = d3 - 2.f * d1 - d2;
+  o[2] = 2.f * d1 - 3.f * d2 + d3;
+  o[3] = d3 - d1;
+  o[4] = 2.f * (d1 - d3) - d2 + d4;
+}
+inline void g5(v16 a0, v16 a1, v16* o) {
+  o[0] = 0.5f * a0;
+  o[1] = -0.5f * (a0 + a1);
+  o[2] = (1.f / 6) * (a1 - a0);
+  o[3] = (1.f / 6) * a0 + (1.f / 3) * a1;
+  o[4] = a1;
+}
+inline void at5(const v16* m, v16* o) {
+  const v16 s12 = m[1] + m[2], d12 = m[1] - m[2];
+  o[0] = m[0] + s12 + m[3];
+  o[1] = d12 + 2.f * m[3];
+  o[2] = s12 + 4.f * m[3];
+  o[3] = d12 + 8.f * m[3] + m[4];
+}
+
+EMBER_HOT512 void s2_input_transform(const Plan& p, const float* x, float* V, int64_t P, int64_t b, int64_t e) {
+  const int64_t nblk = lane_blocks(P), HW = p.H * p.W, tiles = p.TH * p.TW, xs = 4 * p.C * P;
+  alignas(64) float d[100 * kV];  // the 10x10 input patch of each of the 16 tiles
+  for (int64_t it = b; it < e; ++it) {
+    const int64_t c = it / nblk, q0 = it % nblk * kV, nl = std::min(kV, P - q0);
+    std::fill(d, d + 100 * kV, 0.f);
+    for (int64_t l = 0; l < nl; ++l) {
+      const int64_t q = q0 + l, n = q / tiles, t = q % tiles;
+      const int64_t h0 = t / p.TW * 8 - p.ph, w0 = t % p.TW * 8 - p.pw;
+      const int64_t i0 = std::max<int64_t>(0, -h0), i1 = std::min<int64_t>(10, p.H - h0);
+      const int64_t j0 = std::max<int64_t>(0, -w0), j1 = std::min<int64_t>(10, p.W - w0);
+      const float* src = x + (n * p.C + c) * HW + h0 * p.W + w0;
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t j = j0; j < j1; ++j) d[(i * 10 + j) * kV + l] = src[i * p.W + j];
+    }
+    for (int ph = 0; ph < 4; ++ph) {
+      const int a = ph >> 1, bb = ph & 1;
+      v16 h[5][5];  // h[i][k]: row i of the phase's 5x5 tile, B^T applied along it
+      for (int i = 0; i < 5; ++i) {
+        const float* r = d + ((2 * i + a) * 10 + bb) * kV;
+        bt5(ld(r), ld(r + 2 * kV), ld(r + 4 * kV), ld(r + 6 * kV), ld(r + 8 * kV), h[i]);
+      }
+      float* v0 = V + (ph * p.C + c) * P + q0;
+      for (int k = 0; k < 5; ++k) {
+        v16 o[5];
+        bt5(h[0][k], h[1][k], h[2][k], h[3][k], h[4][k], o);
+        for (int r = 0; r < 5; ++r) {
+          float* dst = v0 + (r * 5 + k) * xs;
+          if (nl == kV) st(dst, o[r]);
+          else st_part(dst, o[r], nl);
+        }
+      }
+    }
+  }
+}
+
+EMBER_HOT512 void s2_output_transform(const Plan& p, const float* M, float* y, int64_t P, int64_t b, int64_t e) {
+  const int64_t nblk = lane_blocks(P), OHW = p.OH * p.OW, xs = p.K * P;
+  alignas(64) float o[16 * kV];
+  for (int64_t it = b; it < e; ++it) {
+    const int64_t k = it / nblk, q0 = it % nblk * kV, nl = std::min(kV, P - q0);
+    v16 cr[4][5];  // cr[i][j]: column j of the 5x5 block, A^T applied down it
+    for (int j = 0; j < 5; ++j) {
+      const float* m = M + (j * p.K + k) * P + q0;
+      v16 mi[5], oi[4];
+      for (int r = 0; r < 5; ++r) mi[r] = nl == kV ? ld(m + r * 5 * xs) : ld_part(m + r * 5 * xs, nl);
+      at5(mi, oi);
+      for (int i = 0; i < 4; ++i) cr[i][j] = oi[i];
+    }
+    for (int i = 0; i < 4; ++i) {
+      v16 oi[4];
+      at5(cr[i], oi);
+      for (int s2 = 0; s2 < 4; ++s2) st(o + (i * 4 + s2) * kV, oi[s2]);
+    }
+    for (int64_t l = 0; l < nl; ++l) {
+      const TileAt a = tile_at(p, q0 + l, 0, 0);
+      const int64_t r1 = std::min<int64_t>(4, p.OH - a.h0), s1 = std::min<int64_t>(4, p.OW - a.w0);
+      float* dst = y + (a.n * p.K + k) * OHW + a.h0 * p.OW + a.w0;
+      for (int64_t r = 0; r < r1; ++r)
+        for (int64_t s2 = 0; s2 < s1; ++s2) dst[r * p.OW + s2] = o[(r * 4 + s2) * kV + l];
+    }
+  }
+}
+
+// U for the GEMM rows [k0, k0 + kn): Ub[xi] (kn x 4C); items it = (k - k0) * nblk + block of 16 c.
+EMBER_HOT512 void s2_weight_transform(const Plan& p, const float* w, int64_t k0, int64_t kn, float* Ub, int64_t b,
+                                      int64_t e) {
+  const int64_t C = p.C, nblk = lane_blocks(C), xs = kn * 4 * C, nf = p.K * C;
+  alignas(64) float d[9 * kV];
+  for (int64_t it = b; it < e; ++it) {
+    const int64_t kr = it / nblk, c0 = it % nblk * kV, nl = std::min(kV, C - c0);
+    const int64_t f0 = (k0 + kr) * C + c0;  // first filter of the block in w (K*C filters)
+    v16 g[9];
+    if (nl == kV && nf - f0 > kV) {  // 16 loads of 16 floats (in bounds: a filter follows), transposed
+      v16 r[16];
+      for (int l = 0; l < 16; ++l) r[l] = ld(w + (f0 + l) * 9);
+      transpose16(r);
+      for (int t = 0; t < 9; ++t) g[t] = r[t];
+    } else {
+      std::fill(d, d + 9 * kV, 0.f);
+      for (int64_t l = 0; l < nl; ++l)
+        for (int t = 0; t < 9; ++t) d[t * kV + l] = w[(f0 + l) * 9 + t];
+      for (int t = 0; t < 9; ++t) g[t] = ld(d + t * kV);
+    }
+    const v16 zero = {};
+    for (int ph = 0; ph < 4; ++ph) {
+      const int a = ph >> 1, bb = ph & 1;
+      // the phase's 2x2 filter: w'[u][v] = g[2u + a][2v + b], zero past the 3x3
+      auto tap = [&](int u, int v) { return (2 * u + a < 3 && 2 * v + bb < 3) ? g[(2 * u + a) * 3 + 2 * v + bb] : zero; };
+      v16 t0[5], t1[5];  // t_v = G (column v of w')
+      g5(tap(0, 0), tap(1, 0), t0);
+      g5(tap(0, 1), tap(1, 1), t1);
+      float* u0 = Ub + kr * 4 * C + ph * C + c0;
+      for (int i = 0; i < 5; ++i) {
+        v16 u[5];
+        g5(t0[i], t1[i], u);
+        for (int l = 0; l < 5; ++l) {
+          float* dst = u0 + (i * 5 + l) * xs;
+          if (nl == kV) st(dst, u[l]);
+          else st_part(dst, u[l], nl);
+        }
+      }
+    }
+  }
+}
+
+void winograd_s2_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& y) {
+  Plan p;
+  p.N = g.N, p.C = g.C, p.K = g.Cout, p.H = g.in[1], p.W = g.in[2], p.OH = g.out[1], p.OW = g.out[2];
+  p.ph = g.pad[1], p.pw = g.pad[2];
+  p.TH = (p.OH + 3) / 4, p.TW = (p.OW + 3) / 4;
+  const float* xp = x.data<float>();
+  const float* wp = w.data<float>();
+  float* yp = y.data<float>();
+  const int64_t C4 = 4 * p.C, K = p.K, tiles = p.TH * p.TW;
+  // image groups and blocks of U as in winograd_kernel
+  const int64_t per_image = 25 * (C4 + K) * tiles * int64_t(sizeof(float));
+  const int64_t nb = group_size(p.N, per_image, 8 << 20);
+  const bool blocked = nb >= p.N;
+  const int64_t kb = blocked ? std::min(K, round_up((4 << 20) / (25 * int64_t(sizeof(float)) * C4), kV)) : K;
+  Tensor Ut = empty({25 * kb * C4}, ScalarType::Float32);
+  Tensor Vt = empty({25 * C4 * nb * tiles}, ScalarType::Float32);
+  Tensor Mt = empty({25 * K * nb * tiles}, ScalarType::Float32);
+  float *U = Ut.data<float>(), *V = Vt.data<float>(), *M = Mt.data<float>();
+  const int64_t wgrain = std::max<int64_t>(1, kGrainSize / (100 * kV));
+  auto transform_u = [&](int64_t k0, int64_t kn) {
+    parallel_for(0, kn * lane_blocks(p.C), wgrain,
+                 [&](int64_t b, int64_t e) { s2_weight_transform(p, wp, k0, kn, U, b, e); });
+  };
+  BlasSerialGuard serial;
+  if (!blocked) transform_u(0, K);
+  for (int64_t n0 = 0; n0 < p.N; n0 += nb) {
+    const int64_t n1 = std::min(p.N, n0 + nb), P = (n1 - n0) * tiles;
+    parallel_for(0, p.C * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (100 * kV)), [&](int64_t b, int64_t e) {
+      s2_input_transform(p, xp + n0 * p.C * p.H * p.W, V, P, b, e);
+    });
+    for (int64_t k0 = 0; k0 < K; k0 += kb) {
+      const int64_t kn = std::min(kb, K - k0);
+      if (blocked) transform_u(k0, kn);
+      parallel_for(0, 25, 1, [&](int64_t b, int64_t e) {
+        for (int64_t xi = b; xi < e; ++xi)
+          scipy_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(kn), int(P), int(C4), 1.0f,
+                            U + xi * kn * C4, int(C4), V + xi * C4 * P, int(P), 0.0f, M + xi * K * P + k0 * P,
+                            int(P));
+      });
+    }
+    parallel_for(0, K * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (25 * kV)), [&](int64_t b, int64_t e) {
+      s2_output_transform(p, M, yp + n0 * K * p.OH * p.OW, P, b, e);
+    });
+  }
+}
+
 }  // namespace
 
 EMBER_REGISTER_CPU(winograd_stub, winograd_kernel);
 EMBER_REGISTER_CPU(winograd_weight_stub, winograd_weight_kernel);
+EMBER_REGISTER_CPU(winograd_s2_stub, winograd_s2_kernel);
 
 }  // namespace ember

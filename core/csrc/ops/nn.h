@@ -53,6 +53,10 @@ extern DispatchStub<WinogradKernel> winograd_stub;
 // gw (Cout, C, 3, 3) = the weight gradient of the same convs from x and gy.
 using WinogradWeightKernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& gy, const Tensor& gw);
 extern DispatchStub<WinogradWeightKernel> winograd_weight_stub;
+// y = conv(x, w) for the float32 3x3 stride-2 undilated ungrouped 2-d convs: the four phases of x
+// as 4C channels of a 2x2 stride-1 conv, in Winograd F(4x4, 2x2) (cpu/winograd_kernels.cpp).
+using WinogradS2Kernel = void (*)(const ConvGeom&, const Tensor& x, const Tensor& w, const Tensor& y);
+extern DispatchStub<WinogradS2Kernel> winograd_s2_stub;
 
 // Depthwise convolutions computed directly (cpu/depthwise_kernels.cpp), operands contiguous,
 // out overwritten: forward (x, w) -> y, backward_input (gy, w) -> gx (the adjoint, also
