@@ -33,7 +33,7 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, 
   NllArgs a;
   a.N = logp.sizes()[0];
   a.C = logp.sizes()[1];
-  a.K = a.N * a.C ? logp.numel() / (a.N * a.C) : 1;
+  a.K = (a.N * a.C) != 0 ? logp.numel() / (a.N * a.C) : 1;
   a.ignore_index = ignore_index;
   a.reduction = reduction;
   EMBER_CHECK(!weight.defined() || weight.sizes() == Shape{a.C}, ValueError, "[", op, "] expected weight of shape (",

@@ -139,7 +139,7 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& w, const Tensor
   EMBER_CHECK(groups > 0 && C % groups == 0, ValueError, "[", op, "] expected num_channels (", C,
               ") to be divisible by num_groups (", groups, ")");
   RowNormArgs a;
-  a.HW = (N * C) ? x.numel() / (N * C) : 0;
+  a.HW = (N * C) != 0 ? x.numel() / (N * C) : 0;
   a.G = groups;
   a.Cg = C / groups;
   a.D = a.Cg * a.HW;
