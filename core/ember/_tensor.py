@@ -57,8 +57,7 @@ def _to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
             raise TypeError(f"[to] expected a dtype, device or Tensor, got {type(a).__name__}")
     t = self
     if device is not None and _device(device) != t.device:
-        raise NotImplementedError(
-            f"[to] moving tensors between {t.device} and {_device(device)} needs the CUDA backend")
+        return t._to_device(_device(device), t.dtype if dtype is None else dtype, non_blocking, copy)
     if dtype is not None and dtype != t.dtype:
         return t._to_dtype(dtype)
     return t.clone() if copy else t
@@ -86,8 +85,15 @@ def _cpu(self):
 
 
 def _cuda(self, device=None, non_blocking=False):
-    """Returns a copy on a CUDA device."""
-    return self.to("cuda" if device is None else device)
+    """Returns the tensor on a CUDA device (default: the current one; self if it already is there).
+
+    Args:
+        device: int, "cuda:N" or ember.device. non_blocking: from pinned memory, return before
+        the copy ends (it is ordered on the current stream).
+    """
+    if isinstance(device, int):
+        device = f"cuda:{device}"
+    return self.to("cuda" if device is None else device, non_blocking=non_blocking)
 
 
 def _iter(self):

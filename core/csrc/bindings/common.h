@@ -87,5 +87,6 @@ void init_linalg(py::module_& m);
 void init_random(py::module_& m);
 void init_interop(py::module_& m);
 void init_autograd(py::module_& m);
+void init_cuda(py::module_& m);
 
 }  // namespace ember

@@ -351,11 +351,14 @@ void init_elementwise(py::module_& m) {
   cls.def("clone", [](const Tensor& x) { return nogil([&] { return clone(x); }); });
   m.def("clone", [](const Tensor& x) { return nogil([&] { return clone(x); }); }, py::arg("input"));
   cls.def("contiguous", [](const Tensor& x) { return nogil([&] { return contiguous(x); }); });
-  cls.def("copy_", inplace([](const Tensor& x, py::handle src) {
+  cls.def("copy_", inplace([](const Tensor& x, py::handle src, bool non_blocking) {
             Tensor s = operand(src, "copy_", "src");
-            nogil([&] { copy_(x, s); return 0; });
+            nogil([&] { copy_(x, s, non_blocking); return 0; });
             return x;
-          }), py::arg("src"));
+          }), py::arg("src"), py::arg("non_blocking") = false);
+  cls.def("_to_device", [](const Tensor& x, Device d, ScalarType dt, bool non_blocking, bool copy) {
+            return nogil([&] { return to_device(x, d, dt, non_blocking, copy); });
+          }, py::arg("device"), py::arg("dtype"), py::arg("non_blocking") = false, py::arg("copy") = false);
 }
 
 }  // namespace ember

@@ -9,9 +9,13 @@ namespace ember {
 
 void init_types(py::module_& m) {
   // Exceptions: C++ kinds -> Python built-ins of the same name.
+  // leaked on purpose: a static py::object would be released after the interpreter finalizes
+  static auto* oom = new py::exception<OutOfMemoryError>(m, "OutOfMemoryError", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const OutOfMemoryError& e) {
+      PyErr_SetString(oom->ptr(), e.what());
     } catch (const TypeError& e) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const ValueError& e) {
@@ -99,4 +103,5 @@ PYBIND11_MODULE(_C, m) {
   init_random(m);
   init_interop(m);
   init_nn(m);
+  init_cuda(m);
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "../ops/creation.h"
+#include "../ops/cuda_hooks.h"
 #include "common.h"
 
 namespace ember {
@@ -183,9 +184,11 @@ void init_random(py::module_& m) {
       });
   m.attr("default_generator") = default_generator();
   m.def("manual_seed", [](py::handle seed) {
-          default_generator()->manual_seed(seed_arg(seed, "manual_seed"));
+          const uint64_t s = seed_arg(seed, "manual_seed");
+          default_generator()->manual_seed(s);
+          cuda::manual_seed(s);  // every CUDA device's generator too (no-op without CUDA)
           return default_generator();
-        }, py::arg("seed"), R"doc(Seeds the default generator (and resets its stream); returns it.
+        }, py::arg("seed"), R"doc(Seeds the default generator (and resets its stream) and the CUDA devices' generators; returns the default one.
 
 Args:
     seed (int): in [-2**63, 2**64); negative seeds wrap modulo 2**64.

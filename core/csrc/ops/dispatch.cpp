@@ -27,7 +27,7 @@ Device::Device(const std::string& s) {
     index = -1;
   } else if (t == "cuda") {
     type = DeviceType::CUDA;
-    index = idx < 0 ? 0 : idx;
+    index = idx;  // -1: the current CUDA device, resolved when a tensor is made (cuda::normalize)
   } else {
     throw ValueError(ember::str("[device] invalid device string: expected 'cpu', 'cuda' or 'cuda:N', got '", s, "'"));
   }

@@ -1,5 +1,8 @@
 #include "elementwise.h"
 
+#include "cuda_hooks.h"
+#include "view.h"
+
 #include <cmath>
 
 namespace ember {
@@ -263,14 +266,16 @@ bool may_overlap(const Tensor& a, const Tensor& b) {
   return ra.first < rb.second && rb.first < ra.second;
 }
 
-void copy_impl(const Tensor& dst, const Tensor& src) {
-  EMBER_CHECK(dst.device() == src.device() || src.is_wrapped_number(), NotImplementedError,
-              "[copy_] cross-device copies need the CUDA backend: expected tensors on the same device, got ",
-              dst.device(), " and ", src.device());
+void copy_impl(const Tensor& dst, const Tensor& src, bool non_blocking) {
   Shape shape = broadcast_shapes("copy_", dst.sizes(), src.sizes());
   EMBER_CHECK(shape == dst.sizes(), ValueError, "[copy_] source shape ", src.sizes(),
               " cannot be broadcast to the destination shape ", dst.sizes());
   if (dst.numel() == 0) return;
+  if (dst.device() != src.device() && !src.is_wrapped_number()) {
+    cuda::copy_across(dst, src.sizes() == shape ? src : expand(src, shape), non_blocking);
+    dst.bump_version();
+    return;
+  }
   Tensor s = src;
   if (!same_layout(dst, src) && may_overlap(dst, src)) s = clone(src);
   else if (same_layout(dst, src)) return;

@@ -168,8 +168,13 @@ bool can_cast(ScalarType from, ScalarType to);
 // ranges, not the elements, are compared). Views of different dtypes compare correctly.
 bool may_overlap(const Tensor& a, const Tensor& b);
 
-void copy_(const Tensor& dst, const Tensor& src);
+// Across devices (cpu <-> cuda, cuda:i <-> cuda:j) through cuda::copy_across; non_blocking only
+// matters there (see ops/cuda_hooks.h).
+void copy_(const Tensor& dst, const Tensor& src, bool non_blocking = false);
 Tensor to_dtype(const Tensor& x, ScalarType dtype, bool copy = false);
+// x on `device` in `dtype` (x itself when nothing changes and not copy); differentiable, the
+// gradient goes back to x's device.
+Tensor to_device(const Tensor& x, Device device, ScalarType dtype, bool non_blocking = false, bool copy = false);
 Tensor contiguous(const Tensor& x);
 Tensor clone(const Tensor& x);  // same dtype, contiguous, new storage
 
@@ -179,7 +184,7 @@ Tensor unary_impl(UnaryOp op, const Tensor& x, const Params& p, const Tensor* ou
 Tensor binary_impl(BinaryOp op, const Tensor& a, const Tensor& b, const Params& p, const Tensor* out);
 Tensor where_impl(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor* out);
 Tensor lerp_impl(const Tensor& a, const Tensor& b, const Tensor& w, const Tensor* out);
-void copy_impl(const Tensor& dst, const Tensor& src);
+void copy_impl(const Tensor& dst, const Tensor& src, bool non_blocking = false);
 Tensor to_dtype_impl(const Tensor& x, ScalarType dtype, bool copy);
 
 }  // namespace ember

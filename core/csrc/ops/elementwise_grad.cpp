@@ -6,6 +6,7 @@
 #include "../autograd/sugar.h"
 #include "creation.h"
 #include "elementwise.h"
+#include "cuda_hooks.h"
 #include "reduce.h"
 
 namespace ember {
@@ -301,12 +302,29 @@ Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& w, const Tensor* out
   return r;
 }
 
-void copy_(const Tensor& dst, const Tensor& src) {
+void copy_(const Tensor& dst, const Tensor& src, bool non_blocking) {
   Recorder rec("copy_", {dst, src}, &dst);
-  copy_impl(dst, src);
+  copy_impl(dst, src, non_blocking);
   if (!rec) return;
   rec.set_outputs({dst});
-  rec.node().fn = [](FnNode& n, variable_list& g) { return variable_list{Tensor(), g[0]}; };
+  const Device sd = src.device();
+  rec.node().fn = [sd](FnNode& n, variable_list& g) {
+    Tensor gs = g[0].defined() && g[0].device() != sd ? to_device(g[0], sd, g[0].dtype()) : g[0];
+    return variable_list{Tensor(), gs};
+  };
+}
+
+Tensor to_device(const Tensor& x, Device device, ScalarType dtype, bool non_blocking, bool copy) {
+  const Device d = cuda::normalize(device);
+  if (d == x.device()) return to_dtype(x, dtype, copy);
+  Recorder rec("to", {x});
+  Tensor r = empty(x.sizes(), dtype, d);
+  copy_impl(r, x, non_blocking);
+  if (!rec) return r;
+  rec.set_outputs({r});
+  const Device sd = x.device();
+  rec.node().fn = [sd](FnNode&, variable_list& g) { return variable_list{to_device(g[0], sd, g[0].dtype())}; };
+  return r;
 }
 
 Tensor to_dtype(const Tensor& x, ScalarType dtype, bool copy) {

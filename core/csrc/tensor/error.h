@@ -14,6 +14,7 @@ struct ValueError : Error { using Error::Error; };
 struct IndexError : Error { using Error::Error; };
 struct NotImplementedError : Error { using Error::Error; };
 struct ZeroDivisionError : Error { using Error::Error; };
+struct OutOfMemoryError : Error { using Error::Error; };  // ember.OutOfMemoryError, a RuntimeError
 
 namespace detail {
 inline void format_into(std::ostringstream&) {}

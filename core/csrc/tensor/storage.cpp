@@ -1,5 +1,7 @@
 #include "storage.h"
 
+#include "../ops/cuda_hooks.h"
+
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -87,8 +89,9 @@ size_t cpu_allocator_allocated_bytes() { return the_cpu_allocator()->allocated()
 void cpu_allocator_empty_cache() { the_cpu_allocator()->empty_cache(); }
 
 Storage new_storage(size_t nbytes, Device device) {
-  Allocator* a = device.is_cpu() ? cpu_allocator() : device_allocator(device);
-  return std::make_shared<StorageImpl>(nbytes, device, a);
+  if (device.is_cpu()) return std::make_shared<StorageImpl>(nbytes, device, cpu_allocator());
+  Allocator* a = device_allocator(device);  // raises without CUDA or a GPU
+  return std::make_shared<StorageImpl>(nbytes, cuda::normalize(device), a);  // "cuda" -> "cuda:<current>"
 }
 
 }  // namespace ember

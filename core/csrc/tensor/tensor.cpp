@@ -140,6 +140,17 @@ Tensor empty(const Shape& sizes, ScalarType dtype, Device device) {
   const int64_t n = checked_numel(sizes, "empty");
   return new_tensor(sizes, contiguous_strides(sizes), n, dtype, device);
 }
+Tensor empty_with(const Shape& sizes, ScalarType dtype, Allocator* allocator) {
+  const int64_t n = checked_numel(sizes, "empty");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<StorageImpl>(size_t(n) * size_t(itemsize(dtype)), Device(), allocator);
+  impl->sizes = sizes;
+  impl->strides = contiguous_strides(sizes);
+  impl->dtype = dtype;
+  impl->version = std::make_shared<VersionCounter>();
+  impl->refresh();
+  return Tensor(impl);
+}
 Tensor empty_like(const Tensor& t) { return empty(t.sizes(), t.dtype(), t.device()); }
 Tensor empty_like(const Tensor& t, ScalarType dtype) { return empty(t.sizes(), dtype, t.device()); }
 

@@ -123,6 +123,8 @@ bool compute_contiguous(const Shape& sizes, const Shape& strides);
 // ---- construction -------------------------------------------------------------------
 Tensor empty(const Shape& sizes, ScalarType dtype, Device device = Device());
 Tensor empty_strided(const Shape& sizes, const Shape& strides, ScalarType dtype, Device device = Device());
+// A contiguous CPU tensor whose storage comes from `allocator` (pinned host memory).
+Tensor empty_with(const Shape& sizes, ScalarType dtype, Allocator* allocator);
 Tensor empty_like(const Tensor& t);                      // contiguous, same dtype/device
 Tensor empty_like(const Tensor& t, ScalarType dtype);
 Tensor scalar_tensor(const Scalar& s, ScalarType dtype, Device device = Device());
