@@ -552,6 +552,19 @@ void copy_across(const Tensor& dst, const Tensor& src, bool non_blocking) {
 }  // namespace cuda
 
 // ---- the device hooks of ops/dispatch.h ------------------------------------------------------
+KernelDeviceScope::KernelDeviceScope(Device d) {
+  if (!d.is_cuda() || d.index < 0) return;
+  int cur = 0;
+  cuda::check_cuda(cudaGetDevice(&cur), "cudaGetDevice");
+  if (cur != d.index) {
+    cuda::check_cuda(cudaSetDevice(d.index), "cudaSetDevice");
+    prev = cur;
+  }
+}
+KernelDeviceScope::~KernelDeviceScope() {
+  if (prev >= 0) cudaSetDevice(prev);
+}
+
 int cuda_device_count() { return cuda::count_devices(); }
 bool cuda_available() { return cuda::count_devices() > 0; }
 bool cuda_compiled() { return true; }

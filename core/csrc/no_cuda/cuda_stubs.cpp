@@ -16,6 +16,8 @@ Allocator* device_allocator(Device d) {
   throw NotImplementedError(str("[", d, "] ember was built without CUDA: rebuild with nvcc available "
                                 "(EMBER_WITH_CUDA=ON) to use CUDA tensors"));
 }
+KernelDeviceScope::KernelDeviceScope(Device) {}
+KernelDeviceScope::~KernelDeviceScope() {}
 bool cuda_available() { return false; }
 int cuda_device_count() { return 0; }
 bool cuda_compiled() { return false; }

@@ -12,6 +12,15 @@ namespace ember {
 
 [[noreturn]] void no_kernel(const char* op, Device d);
 
+// Makes the tensors' CUDA device current around a CUDA kernel call (no-op for the CPU).
+struct KernelDeviceScope {
+  int prev = -1;
+  explicit KernelDeviceScope(Device d);
+  ~KernelDeviceScope();
+  KernelDeviceScope(const KernelDeviceScope&) = delete;
+  KernelDeviceScope& operator=(const KernelDeviceScope&) = delete;
+};
+
 template <typename Fn> struct DispatchStub;
 template <typename R, typename... Args>
 struct DispatchStub<R (*)(Args...)> {
@@ -28,7 +37,12 @@ struct DispatchStub<R (*)(Args...)> {
     no_kernel(name, d);
   }
   template <typename... A>
-  R operator()(Device d, A&&... a) const { return lookup(d)(std::forward<A>(a)...); }
+  R operator()(Device d, A&&... a) const {
+    if (d.is_cpu()) return lookup(d)(std::forward<A>(a)...);
+    Fn f = lookup(d);
+    KernelDeviceScope scope(d);
+    return f(std::forward<A>(a)...);
+  }
 };
 
 struct KernelRegistrar {

@@ -1,0 +1,76 @@
+"""Every elementwise op of the CPU op table (tests/core/op_specs.py) on a GPU against the same op
+on the CPU: values within the dtype's tolerance (16-bit floats: a few ulps more, since the GPU's
+float math differs from the CPU's in the last bits), exact for integers and bools, with
+broadcasting and a non-contiguous operand. Skips without a GPU.
+
+Ops and dtypes without a CUDA kernel yet must raise NotImplementedError naming the op; the list
+below says which, so a kernel added later fails this test until the list is updated.
+"""
+import os
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+import ember
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "core"))
+from op_specs import SPECS, make, to_np  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA device")
+
+NO_CUDA_KERNEL = {  # spec id -> dtypes without a CUDA kernel ("*": all)
+    "digamma": "*",
+    "div[floor]": ("uint8", "int8", "int16", "int32", "int64"),
+    "div[trunc]": ("uint8", "int8", "int16", "int32", "int64"),
+    "floor_divide": ("uint8", "int8", "int16", "int32", "int64"),
+    "remainder": ("uint8", "int8", "int16", "int32", "int64"),
+    "fmod": ("uint8", "int8", "int16", "int32", "int64"),
+}
+GPU_TOL = {"float16": (4e-3, 4e-3), "bfloat16": (3.2e-2, 3.2e-2), "float32": (1e-5, 1e-6), "float64": (1e-12, 1e-13)}
+
+CASES = [(s, d) for s in SPECS for d in s.dtypes if d != "complex64"]
+
+
+def _missing(spec, dtype):
+    m = NO_CUDA_KERNEL.get(spec.id)
+    return m == "*" or (m is not None and dtype in m)
+
+
+@pytest.mark.parametrize("spec,dtype", CASES, ids=[f"{s.id}-{d}" for s, d in CASES])
+def test_gpu_matches_cpu(spec, dtype):
+    rng = np.random.default_rng(zlib.crc32(f"{spec.id}-{dtype}".encode()))
+    shapes = [(6, 33)] + [(33,)] * (spec.nargs - 1)  # the later inputs broadcast over rows
+    cpu = []
+    for i, (dom, k) in enumerate(zip(spec.domains, spec.input_dtypes(dtype))):
+        cpu.append(make(ember, dom.sample(rng, shapes[i], k), k))
+    cpu[0] = cpu[0].t().contiguous().t()  # a non-contiguous first operand (same values)
+    gpu = [t.cuda() for t in cpu]
+    if _missing(spec, dtype):
+        with pytest.raises(NotImplementedError, match=r"no CUDA kernel"):
+            spec.call(ember, *gpu)
+        return
+    want = spec.call(ember, *cpu)
+    got = spec.call(ember, *gpu)
+    assert got.is_cuda and got.dtype == want.dtype and got.shape == want.shape
+    g, w = to_np(got.cpu()), to_np(want)
+    if w.dtype.kind == "f":
+        rtol, atol = GPU_TOL[want.dtype.name]
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=f"{spec.id} {dtype}")
+    else:
+        np.testing.assert_array_equal(g, w, err_msg=f"{spec.id} {dtype}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int64", "bool"])
+def test_fill_copy_and_scalars(dtype):
+    dt = getattr(ember, dtype)
+    z = ember.zeros(3, 5, dtype=dt, device="cuda")
+    o = ember.ones(3, 5, dtype=dt, device="cuda")
+    np.testing.assert_array_equal(to_np(z.cpu()), np.zeros((3, 5)))
+    np.testing.assert_array_equal(to_np(o.cpu()), np.ones((3, 5)))
+    if dtype != "bool":
+        r = (o * 3 + 1).cpu()  # Python scalars with a CUDA tensor
+        np.testing.assert_array_equal(to_np(r), np.full((3, 5), 4))
+    f = ember.full((4,), 2, dtype=dt, device="cuda").to(ember.float32)
+    np.testing.assert_array_equal(f.cpu().numpy(), [2 if dtype != "bool" else 1] * 4)

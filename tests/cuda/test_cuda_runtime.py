@@ -1,0 +1,181 @@
+"""ember.cuda: devices, streams, events, the caching allocator, pinned memory and transfers.
+
+The first group runs everywhere (what a machine without a GPU must say); the rest needs a GPU and
+skips cleanly without one.
+"""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+
+GPU = ember.cuda.is_available()
+needs_gpu = pytest.mark.skipif(not GPU, reason="no CUDA device")
+
+
+# ---- without a GPU ---------------------------------------------------------------------------
+def test_is_available_prints_nothing():
+    code = "import ember; print(ember.cuda.is_available(), ember.cuda.device_count())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ})
+    assert out.stderr == ""
+    assert out.stdout.strip() == f"{GPU} {ember.cuda.device_count()}"
+
+
+def test_device_strings():
+    assert ember.device("cuda").index is None  # the current device, resolved when a tensor is made
+    assert ember.device("cuda:1").index == 1 and str(ember.device("cuda:1")) == "cuda:1"
+    assert issubclass(ember.OutOfMemoryError, RuntimeError)
+    assert ember.cuda.OutOfMemoryError is ember.OutOfMemoryError
+
+
+@pytest.mark.skipif(GPU, reason="a GPU is present")
+def test_calls_that_need_a_gpu_say_so():
+    for f in (ember.cuda.current_device, ember.cuda.memory_allocated, ember.cuda.Stream, ember.cuda.synchronize,
+              lambda: ember.cuda.get_device_name(0), lambda: ember.ones(2).cuda(), lambda: ember.ones(2).to("cuda"),
+              lambda: ember.zeros(2, device="cuda")):
+        with pytest.raises((RuntimeError, NotImplementedError), match=r"CUDA"):
+            f()
+    with pytest.raises(RuntimeError, match=r"\[pin_memory\].*CUDA device"):
+        ember.ones(2).pin_memory()
+    assert not ember.ones(2).is_pinned()
+    ember.cuda.empty_cache()      # harmless without a GPU
+    ember.cuda.manual_seed_all(0)
+    ember.cuda.manual_seed(0)
+
+
+# ---- with a GPU --------------------------------------------------------------------------------
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
+
+
+@needs_gpu
+def test_device_queries():
+    n = ember.cuda.device_count()
+    assert n >= 1 and 0 <= ember.cuda.current_device() < n
+    p = ember.cuda.get_device_properties(0)
+    assert p.total_memory > 0 and p.multi_processor_count > 0 and p.name == ember.cuda.get_device_name(0)
+    assert ember.cuda.get_device_capability(0) == (p.major, p.minor)
+    free, total = ember.cuda.mem_get_info()
+    assert 0 < free <= total
+    ember.cuda.synchronize()
+    x = ember.zeros(3, device="cuda")
+    assert x.device == ember.device(f"cuda:{ember.cuda.current_device()}") and x.is_cuda
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_round_trip_all_dtypes(dtype):
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((5, 7)) * 50).astype(np.float32)
+    x = ember.from_numpy(a).to(getattr(ember, dtype))
+    y = x.cuda()
+    assert y.is_cuda and y.dtype == x.dtype and y.shape == x.shape
+    back = y.cpu()
+    assert back.device == ember.device("cpu")
+    np.testing.assert_array_equal(back.float().numpy() if dtype == "bfloat16" else back.numpy(),
+                                  x.float().numpy() if dtype == "bfloat16" else x.numpy())
+
+
+@needs_gpu
+def test_strided_and_converting_transfers():
+    a = ember.arange(24, dtype=ember.float32).reshape(4, 6)
+    t = a.t()                                # non-contiguous source
+    g = t.to("cuda", ember.float64)          # device and dtype at once
+    assert g.dtype == ember.float64 and g.is_contiguous()
+    np.testing.assert_array_equal(g.cpu().numpy(), t.numpy().astype(np.float64))
+    dst = ember.zeros(6, 4, device="cuda").t()  # non-contiguous destination
+    dst.copy_(a)
+    np.testing.assert_array_equal(dst.cpu().numpy(), a.numpy())
+    out = ember.zeros(4, 6)
+    out.copy_(ember.ones(4, 6, device="cuda"))
+    assert out.numpy().sum() == 24
+
+
+@needs_gpu
+def test_pinned_memory_and_non_blocking():
+    x = ember.arange(1 << 20, dtype=ember.float32)
+    p = x.pin_memory()
+    assert p.is_pinned() and not x.is_pinned() and p.pin_memory() is p
+    g = p.to("cuda", non_blocking=True)
+    back = ember.empty(1 << 20).pin_memory()
+    back.copy_(g, non_blocking=True)
+    ember.cuda.synchronize()
+    np.testing.assert_array_equal(back.numpy(), x.numpy())
+
+
+@needs_gpu
+def test_gradient_flows_back_across_devices():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.cuda() * 3.0
+    y.backward(ember.ones(3, device="cuda"))
+    assert x.grad.device == ember.device("cpu")
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+@needs_gpu
+def test_mixing_devices_names_both():
+    with pytest.raises(ValueError, match=r"\[add\] expected all tensors on the same device, got cuda:0 and cpu"):
+        ember.ones(2, device="cuda:0") + ember.ones(2)
+
+
+@needs_gpu
+def test_allocator_statistics():
+    ember.cuda.synchronize()
+    ember.cuda.empty_cache()
+    base = ember.cuda.memory_allocated()
+    x = ember.empty(1000, device="cuda")       # 4000 B -> one 4096 B block
+    assert ember.cuda.memory_allocated() - base == 4096
+    assert ember.cuda.memory_reserved() >= ember.cuda.memory_allocated()
+    ptr = x.data_ptr()
+    del x
+    assert ember.cuda.memory_allocated() == base
+    y = ember.empty(1000, device="cuda")       # the freed block comes back
+    assert y.data_ptr() == ptr
+    big = ember.empty(64 << 20, dtype=ember.uint8, device="cuda")
+    peak = ember.cuda.max_memory_allocated()
+    assert peak >= base + (64 << 20)
+    del big
+    ember.cuda.reset_peak_memory_stats()
+    assert ember.cuda.max_memory_allocated() == ember.cuda.memory_allocated()
+    reserved = ember.cuda.memory_reserved()
+    ember.cuda.empty_cache()
+    assert ember.cuda.memory_reserved() <= reserved - (64 << 20)
+    s = ember.cuda.memory_summary()
+    assert "allocated" in s and "reserved" in s
+    st = ember.cuda.memory_stats()
+    assert st["allocated_bytes.all.current"] == ember.cuda.memory_allocated()
+
+
+@needs_gpu
+def test_out_of_memory_says_what_and_what_to_do():
+    total = ember.cuda.get_device_properties(0).total_memory
+    with pytest.raises(ember.OutOfMemoryError, match=r"tried to allocate .*reserved.*empty_cache\(\).*batch size"):
+        ember.empty(2 * total, dtype=ember.uint8, device="cuda")
+    assert ember.cuda.memory_stats()["num_ooms"] >= 1
+    ember.ones(4, device="cuda")  # still usable
+
+
+@needs_gpu
+def test_streams_and_events():
+    s = ember.cuda.Stream()
+    assert ember.cuda.current_stream() == ember.cuda.default_stream()
+    with ember.cuda.stream(s):
+        assert ember.cuda.current_stream() == s
+        x = ember.ones(1 << 20, device="cuda")
+        y = x * 2.0
+    assert ember.cuda.current_stream() == ember.cuda.default_stream()
+    ember.cuda.current_stream().wait_stream(s)
+    s.synchronize()
+    assert s.query()
+    np.testing.assert_array_equal(y.cpu().numpy()[:4], [2.0] * 4)
+    start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
+    start.record()
+    z = x + y
+    end.record()
+    end.synchronize()
+    assert end.query() and start.elapsed_time(end) >= 0
+    with pytest.raises(ValueError, match=r"enable_timing"):
+        ember.cuda.Event().elapsed_time(end)
+    del z
