@@ -516,6 +516,10 @@ void copy_across(const Tensor& dst, const Tensor& src, bool non_blocking) {
   if (dd.is_cuda() && sd.is_cuda()) {  // GPU -> GPU: peer copy of a contiguous image, then on-device
     Tensor s = contiguous(src);
     Tensor tmp = dst.is_contiguous() && dst.dtype() == src.dtype() ? dst : empty(src.sizes(), src.dtype(), dd);
+    {  // the source's pending work is ordered on its own device's stream, not on the destination's
+      DeviceGuard gs(sd.index);
+      check_cuda(cudaStreamSynchronize(stream_of(sd.index)), "cudaStreamSynchronize");
+    }
     DeviceGuard g(dd.index);
     const uintptr_t stream = current_stream(dd.index);
     check_cuda(cudaMemcpyPeerAsync(tmp.raw_data(), dd.index, s.raw_data(), sd.index, size_t(s.numel() * s.itemsize()),
