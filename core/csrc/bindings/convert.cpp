@@ -4,6 +4,7 @@
 #include <complex>
 
 #include "../ops/creation.h"
+#include "../ops/elementwise.h"
 #include "common.h"
 
 namespace ember {
@@ -201,8 +202,7 @@ Tensor tensor_from_py(py::handle data, std::optional<ScalarType> dtype, std::opt
     T* p = t.data<T>();
     for (size_t i = 0; i < L.values.size(); ++i) p[i] = L.values[i].to<T>();
   });
-  (void)dev;
-  EMBER_CHECK(dev.is_cpu(), NotImplementedError, "[tensor] creating tensors on ", dev, " needs the CUDA backend");
+  if (!dev.is_cpu()) return to_device(t, dev, dt);  // built on the CPU, then one copy
   return t;
 }
 
@@ -215,8 +215,8 @@ py::object scalar_to_py(const Scalar& s) {
   }
 }
 
-py::object tensor_tolist(const Tensor& t) {
-  EMBER_CHECK(t.device().is_cpu(), NotImplementedError, "[tolist] reading a ", t.device(), " tensor needs the CUDA backend");
+py::object tensor_tolist(const Tensor& t0) {
+  const Tensor t = t0.device().is_cpu() ? t0 : to_device(t0, Device(), t0.dtype());
   py::object result;
   dispatch<kAllMask>(t.dtype(), "tolist", [&](auto tag) {
     using T = EMBER_TYPE(tag);

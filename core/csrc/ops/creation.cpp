@@ -26,8 +26,11 @@ Tensor wrap_scalar(const Scalar& s, Device device) {
 Scalar item(const Tensor& t) {
   EMBER_CHECK(t.numel() == 1, ValueError, "[item] only one-element tensors can be converted to Python scalars: "
               "expected 1 element, got ", t.numel(), " (shape ", t.sizes(), ")");
-  EMBER_CHECK(t.device().is_cpu(), NotImplementedError, "[item] reading a ", t.device(),
-              " tensor needs the CUDA backend");
+  if (!t.device().is_cpu()) {  // one small copy (it waits for the device's stream)
+    Tensor c = empty(t.sizes(), t.dtype());
+    copy_impl(c, t);
+    return item(c);
+  }
   Scalar r;
   dispatch<kAllMask>(t.dtype(), "item", [&](auto tag) {
     using T = EMBER_TYPE(tag);
