@@ -136,8 +136,19 @@ def test_errors():
         def __dlpack__(self, **kw):
             raise AssertionError("must not be called")
 
-    with pytest.raises(NotImplementedError, match=r"\[from_dlpack\] only CPU tensors can be imported"):
-        ember.from_dlpack(FakeCuda())
+    if not ember.cuda.is_available():  # refused before __dlpack__ is called
+        with pytest.raises(RuntimeError, match=r"\[from_dlpack\] the object is on CUDA device 0, which ember cannot see"):
+            ember.from_dlpack(FakeCuda())
+
+    class FakeOther:
+        def __dlpack_device__(self):
+            return (7, 0)  # ROCm
+
+        def __dlpack__(self, **kw):
+            raise AssertionError("must not be called")
+
+    with pytest.raises(NotImplementedError, match=r"\[from_dlpack\] only CPU and CUDA tensors can be imported"):
+        ember.from_dlpack(FakeOther())
 
 
 def test_read_only_numpy_is_copied():

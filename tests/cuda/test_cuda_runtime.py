@@ -179,3 +179,19 @@ def test_streams_and_events():
     with pytest.raises(ValueError, match=r"enable_timing"):
         ember.cuda.Event().elapsed_time(end)
     del z
+
+
+@needs_gpu
+def test_dlpack_zero_copy_with_torch_on_the_gpu():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch without CUDA")
+    x = ember.arange(12, dtype=ember.float32, device="cuda").reshape(3, 4)
+    t = torch.from_dlpack(x)
+    assert t.is_cuda and t.data_ptr() == x.data_ptr()
+    t.mul_(2)  # shared memory: ember sees torch's write
+    np.testing.assert_array_equal(x.cpu().numpy(), np.arange(12).reshape(3, 4) * 2)
+    back = ember.from_dlpack(torch.ones(5, device="cuda"))
+    assert back.is_cuda and back.sum().item() == 5.0
+    cpu = ember.from_dlpack(torch.ones(2, device="cuda"), device="cpu")
+    assert cpu.device == ember.device("cpu")

@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "../ops/dispatch.h"
+#include "../ops/cuda_hooks.h"
+#include "../ops/elementwise.h"
 #include "common.h"
 
 namespace ember {
@@ -181,6 +183,8 @@ py::capsule dlpack_method(const Tensor& t, py::object stream, py::object max_ver
   if (t.device().is_cpu())
     EMBER_CHECK(stream.is_none() || (py::isinstance<py::int_>(stream) && stream.cast<int64_t>() == -1), ValueError,
                 "[__dlpack__] stream must be None for a CPU tensor, got ", std::string(py::str(stream)));
+  else  // the consumer's stream waits for what ember queued on the tensor (None: the legacy default, 1)
+    cuda::stream_handoff(t.device().index, stream.is_none() ? 1 : stream.cast<int64_t>());
   if (!dl_device.is_none()) {
     auto want = dl_device.cast<std::pair<int, int>>();
     if (want != dev)
@@ -224,9 +228,13 @@ Tensor import_capsule(py::handle cap, bool force_copy) {
     managed = m;
   }
   // validate before taking ownership (a rejected capsule keeps its own deleter)
-  EMBER_CHECK(dl->device.device_type == kDLCPU || dl->device.device_type == kDLCUDAHost, NotImplementedError,
-              "[from_dlpack] only CPU tensors can be imported, got DLPack device type ", dl->device.device_type,
-              dl->device.device_type == kDLCUDA ? " (CUDA): ember's CUDA backend does not import DLPack yet" : "");
+  const bool on_gpu = dl->device.device_type == kDLCUDA;
+  EMBER_CHECK(dl->device.device_type == kDLCPU || dl->device.device_type == kDLCUDAHost || on_gpu,
+              NotImplementedError, "[from_dlpack] only CPU and CUDA tensors can be imported, got DLPack device type ",
+              dl->device.device_type);
+  EMBER_CHECK(!on_gpu || (dl->device.device_id >= 0 && dl->device.device_id < cuda_device_count()), Error,
+              "[from_dlpack] the capsule is on CUDA device ", dl->device.device_id, ", which ember cannot see (",
+              cuda_device_count(), " CUDA devices)");
   auto dt = from_dl(dl->dtype);
   EMBER_CHECK(dt, TypeError, "[from_dlpack] unsupported DLPack dtype (code ", int(dl->dtype.code), ", bits ",
               int(dl->dtype.bits), ", lanes ", dl->dtype.lanes,
@@ -254,16 +262,23 @@ Tensor import_capsule(py::handle cap, bool force_copy) {
       if (m->deleter) m->deleter(m);
     }
   };
-  Tensor t = from_blob(data, sizes, strides, *dt, Device(), std::move(release));
+  const Device where = on_gpu ? Device(DeviceType::CUDA, int(dl->device.device_id)) : Device();
+  Tensor t = from_blob(data, sizes, strides, *dt, where, std::move(release));
   if (read_only || force_copy) return nogil([&] { return clone(t); });  // ember tensors are always writable
   return t;
 }
 
+Tensor from_dlpack_any(py::handle obj, py::object copy);
+
 Tensor from_dlpack_py(py::handle obj, py::object device, py::object copy) {
-  if (!device.is_none()) {
-    Device d = py::isinstance<Device>(device) ? device.cast<Device>() : Device(device.cast<std::string>());
-    EMBER_CHECK(d.is_cpu(), NotImplementedError, "[from_dlpack] only CPU import is supported, got device=", d);
-  }
+  std::optional<Device> want;
+  if (!device.is_none()) want = py::isinstance<Device>(device) ? device.cast<Device>() : Device(device.cast<std::string>());
+  Tensor r = from_dlpack_any(obj, copy);
+  if (want && cuda::normalize(*want) != r.device()) return nogil([&] { return to_device(r, *want, r.dtype()); });
+  return r;
+}
+
+Tensor from_dlpack_any(py::handle obj, py::object copy) {
   const bool force_copy = !copy.is_none() && copy.cast<bool>();
   if (py::isinstance<Tensor>(obj)) {
     Tensor t = obj.cast<Tensor>();
@@ -273,18 +288,26 @@ Tensor from_dlpack_py(py::handle obj, py::object device, py::object copy) {
   EMBER_CHECK(py::hasattr(obj, "__dlpack__"), TypeError,
               "[from_dlpack] expected an object with __dlpack__ or a DLPack capsule, got ",
               std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+  py::object stream = py::none();  // a CUDA producer syncs its work with our current stream
   if (py::hasattr(obj, "__dlpack_device__")) {
     auto dev = obj.attr("__dlpack_device__")().cast<std::pair<int, int>>();
-    EMBER_CHECK(dev.first == kDLCPU || dev.first == kDLCUDAHost, NotImplementedError,
-                "[from_dlpack] only CPU tensors can be imported, got DLPack device (", dev.first, ", ", dev.second,
-                ")", dev.first == kDLCUDA ? ": ember's CUDA backend does not import DLPack yet" : "");
+    EMBER_CHECK(dev.first == kDLCPU || dev.first == kDLCUDAHost || dev.first == kDLCUDA, NotImplementedError,
+                "[from_dlpack] only CPU and CUDA tensors can be imported, got DLPack device (", dev.first, ", ",
+                dev.second, ")");
+    EMBER_CHECK(dev.first != kDLCUDA || (dev.second >= 0 && dev.second < cuda_device_count()), Error,
+                "[from_dlpack] the object is on CUDA device ", dev.second, ", which ember cannot see (",
+                cuda_device_count(), " CUDA devices", cuda_compiled() ? "" : "; ember was built without CUDA", ")");
+    if (dev.first == kDLCUDA) {
+      const uintptr_t s = cuda::current_stream(dev.second);
+      stream = py::int_(s == 0 ? int64_t(1) : int64_t(s));  // 1: the legacy default stream
+    }
   }
   py::object cap;
   try {
-    cap = obj.attr("__dlpack__")(py::arg("max_version") = py::make_tuple(1, 0));
+    cap = obj.attr("__dlpack__")(py::arg("stream") = stream, py::arg("max_version") = py::make_tuple(1, 0));
   } catch (py::error_already_set& e) {
     if (!e.matches(PyExc_TypeError)) throw;
-    cap = obj.attr("__dlpack__")();  // a producer predating DLPack 1.0
+    cap = stream.is_none() ? obj.attr("__dlpack__")() : obj.attr("__dlpack__")(py::arg("stream") = stream);
   }
   return import_capsule(cap, force_copy);
 }

@@ -413,6 +413,21 @@ void stream_wait_event(int index, uintptr_t stream, uintptr_t event) {
   check_cuda(cudaStreamWaitEvent(reinterpret_cast<cudaStream_t>(stream), reinterpret_cast<cudaEvent_t>(event), 0),
              "cudaStreamWaitEvent");
 }
+void stream_handoff(int index, int64_t consumer_stream) {
+  if (consumer_stream == -1) return;
+  cudaStream_t consumer = consumer_stream == 1   ? cudaStreamLegacy
+                          : consumer_stream == 2 ? cudaStreamPerThread
+                                                 : reinterpret_cast<cudaStream_t>(uintptr_t(consumer_stream));
+  cudaStream_t ours = stream_of(index);
+  if (ours == consumer || (ours == nullptr && consumer == cudaStreamLegacy)) return;
+  DeviceGuard g(index);
+  cudaEvent_t e = nullptr;
+  check_cuda(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreateWithFlags");
+  check_cuda(cudaEventRecord(e, ours), "cudaEventRecord");
+  check_cuda(cudaStreamWaitEvent(consumer, e, 0), "cudaStreamWaitEvent");
+  cudaEventDestroy(e);  // released once the wait is done
+}
+
 uintptr_t event_create(int index, bool enable_timing, bool blocking) {
   DeviceGuard g(index);
   unsigned flags = (enable_timing ? 0u : unsigned(cudaEventDisableTiming)) | (blocking ? unsigned(cudaEventBlockingSync) : 0u);

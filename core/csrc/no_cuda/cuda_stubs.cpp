@@ -39,6 +39,7 @@ void stream_destroy(int, uintptr_t) {}
 void stream_synchronize(int, uintptr_t) { no_cuda("Stream.synchronize"); }
 bool stream_query(int, uintptr_t) { no_cuda("Stream.query"); }
 void stream_wait_event(int, uintptr_t, uintptr_t) { no_cuda("Stream.wait_event"); }
+void stream_handoff(int, int64_t) { no_cuda("__dlpack__"); }
 uintptr_t event_create(int, bool, bool) { no_cuda("Event"); }
 void event_destroy(int, uintptr_t) {}
 void event_record(int, uintptr_t, uintptr_t) { no_cuda("Event.record"); }

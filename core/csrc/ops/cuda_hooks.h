@@ -44,6 +44,11 @@ void stream_synchronize(int index, uintptr_t stream);
 bool stream_query(int index, uintptr_t stream);
 void stream_wait_event(int index, uintptr_t stream, uintptr_t event);
 
+// DLPack's stream handoff: work queued so far on this thread's current stream of `index` is made
+// to come before what the consumer queues on its stream (DLPack's codes: 1 the legacy default
+// stream, 2 the per-thread default, -1 no synchronisation, others a cudaStream_t).
+void stream_handoff(int index, int64_t consumer_stream);
+
 uintptr_t event_create(int index, bool enable_timing, bool blocking);
 void event_destroy(int index, uintptr_t event);
 void event_record(int index, uintptr_t event, uintptr_t stream);
