@@ -24,6 +24,7 @@
 #include "../ops/cuda_hooks.h"
 #include "../ops/dispatch.h"
 #include "../ops/elementwise.h"
+#include "../ops/random.h"
 #include "../tensor/tensor.h"
 #include "cuda_common.h"
 
@@ -327,11 +328,6 @@ std::vector<uintptr_t>& thread_streams() {
   return s;
 }
 
-std::vector<uint64_t>& seeds() {
-  static std::vector<uint64_t> s(size_t(std::max(1, count_devices())), 67280421310721ull);
-  return s;
-}
-
 }  // namespace
 
 // ---- devices --------------------------------------------------------------------------------
@@ -509,16 +505,16 @@ bool is_pinned(const void* p) {
 
 // ---- random numbers ----------------------------------------------------------------------------
 void manual_seed(uint64_t seed) {
-  for (auto& s : seeds()) s = seed;
+  for (int i = 0; i < std::max(1, count_devices()); ++i) cuda_default_generator(i)->manual_seed(seed);
 }
 void manual_seed_device(uint64_t seed, int index) {
   check_ordinal(index);
-  seeds()[size_t(index)] = seed;
+  cuda_default_generator(index)->manual_seed(seed);
 }
 uint64_t initial_seed(int index) {
   const int d = index < 0 ? current_device() : index;
   check_ordinal(d);
-  return seeds()[size_t(d)];
+  return cuda_default_generator(d)->initial_seed();
 }
 
 // ---- copies between devices ---------------------------------------------------------------------

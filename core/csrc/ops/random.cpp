@@ -75,6 +75,17 @@ void Generator::set_state(const uint8_t* p, size_t n, const char* op) {
   offset_ = o;
 }
 
+const GeneratorPtr& cuda_default_generator(int index) {
+  static auto* gens = [] {  // leaked: outlives static tensors
+    auto* v = new std::vector<GeneratorPtr>();
+    for (int i = 0; i < std::max(1, cuda_device_count()); ++i) v->push_back(std::make_shared<Generator>(67280421310721ull));
+    return v;
+  }();
+  EMBER_CHECK(index >= 0 && index < int(gens->size()), ValueError, "[cuda] invalid device ordinal for a generator: ",
+              index);
+  return (*gens)[size_t(index)];
+}
+
 const GeneratorPtr& default_generator() {
   static const GeneratorPtr g = std::make_shared<Generator>(nondeterministic_seed());
   return g;
@@ -85,6 +96,11 @@ const GeneratorPtr& default_generator() {
 namespace {
 
 Generator& gen_of(const GeneratorPtr& g) { return g ? *g : *default_generator(); }
+// The generator for a tensor on `d`: the given one, else the device's default.
+Generator& gen_of(const GeneratorPtr& g, Device d) {
+  if (g) return *g;
+  return d.is_cuda() ? *cuda_default_generator(d.index) : *default_generator();
+}
 
 void check_writable(const char* op, const Tensor& t) {
   for (int64_t d = 0; d < t.dim(); ++d)
@@ -152,7 +168,7 @@ static Tensor uniform_impl(const Tensor& t, double from, double to, const Genera
   EMBER_CHECK(from <= to, ValueError, "[uniform_] expected a [from, to) range with from <= to, got from=", from,
               ", to=", to);
   EMBER_CHECK(std::isfinite(to - from), ValueError, "[uniform_] to - from overflows: got from=", from, ", to=", to);
-  PhiloxKey key = gen_of(gen).next();
+  PhiloxKey key = gen_of(gen, t.device()).next();
   return fill_random("uniform_", t, [&](const Tensor& c) { uniform_stub(c.device(), c, key, from, to); });
 }
 
@@ -161,14 +177,14 @@ static Tensor normal_impl(const Tensor& t, double mean, double std, const Genera
   EMBER_CHECK(std >= 0.0, ValueError, "[normal_] expected std >= 0, got ", std);
   EMBER_CHECK(std::isfinite(mean) && std::isfinite(std), ValueError, "[normal_] expected finite mean and std, got ",
               mean, " and ", std);
-  PhiloxKey key = gen_of(gen).next();
+  PhiloxKey key = gen_of(gen, t.device()).next();
   return fill_random("normal_", t, [&](const Tensor& c) { normal_stub(c.device(), c, key, mean, std); });
 }
 
 static Tensor exponential_impl(const Tensor& t, double lambd, const GeneratorPtr& gen) {
   check_float("exponential_", t.dtype());
   EMBER_CHECK(lambd > 0.0, ValueError, "[exponential_] expected lambd > 0, got ", lambd);
-  PhiloxKey key = gen_of(gen).next();
+  PhiloxKey key = gen_of(gen, t.device()).next();
   return fill_random("exponential_", t, [&](const Tensor& c) { exponential_stub(c.device(), c, key, lambd); });
 }
 
@@ -187,7 +203,7 @@ static Tensor random_impl(const Tensor& t, std::optional<int64_t> from_, std::op
     EMBER_CHECK(lo >= dtype_min(dt) && lo <= hi, ValueError, "[random_] 'from' (", lo, ") is out of bounds for ", dt);
     range = uint64_t(hi) - uint64_t(lo) + 1;  // 0 when it wraps: all 2^64 values
   }
-  PhiloxKey key = gen_of(gen).next();
+  PhiloxKey key = gen_of(gen, t.device()).next();
   return fill_random("random_", t, [&](const Tensor& c) { randint_stub(c.device(), c, key, lo, range); });
 }
 
@@ -207,7 +223,7 @@ static Tensor bernoulli_impl(const Tensor& t, const Tensor* p, double p_scalar, 
   } else {
     EMBER_CHECK(p_scalar >= 0.0 && p_scalar <= 1.0, ValueError, "[bernoulli_] expected p in [0, 1], got p=", p_scalar);
   }
-  PhiloxKey key = gen_of(gen).next();
+  PhiloxKey key = gen_of(gen, t.device()).next();
   return fill_random("bernoulli_", t, [&](const Tensor& c) {
     int err = bernoulli_stub(c.device(), c, key, p ? &pf : nullptr, p_scalar);
     EMBER_CHECK(err == 0, ValueError, "[bernoulli] expected all probabilities in [0, 1], got values outside");

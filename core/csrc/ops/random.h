@@ -75,6 +75,9 @@ using GeneratorPtr = std::shared_ptr<Generator>;
 
 // The process-wide default generator (seeded nondeterministically at start-up).
 const GeneratorPtr& default_generator();
+// The default generator of CUDA device `index` (PyTorch's default seed until manual_seed): random
+// ops on that device's tensors draw from it when no generator is given.
+const GeneratorPtr& cuda_default_generator(int index);
 uint64_t nondeterministic_seed();
 
 // Kernels write a contiguous tensor of `out.dtype()`.
