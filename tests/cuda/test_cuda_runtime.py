@@ -3,6 +3,7 @@
 The first group runs everywhere (what a machine without a GPU must say); the rest needs a GPU and
 skips cleanly without one.
 """
+import os
 import subprocess
 import sys
 
@@ -18,8 +19,11 @@ needs_gpu = pytest.mark.skipif(not GPU, reason="no CUDA device")
 # ---- without a GPU ---------------------------------------------------------------------------
 def test_is_available_prints_nothing():
     code = "import ember; print(ember.cuda.is_available(), ember.cuda.device_count())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ})
+    env = dict(os.environ)
+    if os.environ.get("EMBER_INPLACE"):  # the in-tree build, as tests/conftest.py imports it
+        core = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "core"))
+        env["PYTHONPATH"] = core + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stderr == ""
     assert out.stdout.strip() == f"{GPU} {ember.cuda.device_count()}"
 
