@@ -79,6 +79,30 @@ def test_nan_propagates_in_max_and_is_skipped_by_nansum():
     assert x.nansum().item() == 4.0 and x.nanmean().item() == 2.0
 
 
-def test_arg_reductions_say_they_have_no_cuda_kernel_yet():
-    with pytest.raises(NotImplementedError, match=r"argmax.*CUDA"):
-        ember.ones(3, device="cuda").argmax()
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int64", "uint8", "bool"])
+def test_arg_reductions_and_aminmax(dtype):
+    x = _input(dtype)
+    g = x.cuda()
+    for dim in (None, 0, 1, -1):
+        for f in ("argmax", "argmin"):
+            want = getattr(ember, f)(x) if dim is None else getattr(ember, f)(x, dim=dim)
+            got = getattr(ember, f)(g) if dim is None else getattr(ember, f)(g, dim=dim)
+            np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())  # first index of the extreme
+    mn, mx = ember.aminmax(x, dim=1)
+    gmn, gmx = ember.aminmax(g, dim=1)
+    np.testing.assert_array_equal(gmn.cpu().float().numpy(), mn.float().numpy())
+    np.testing.assert_array_equal(gmx.cpu().float().numpy(), mx.float().numpy())
+    v, i = ember.max(x, dim=2)
+    gv, gi = ember.max(g, dim=2)
+    np.testing.assert_array_equal(gi.cpu().numpy(), i.numpy())
+    np.testing.assert_array_equal(gv.cpu().float().numpy(), v.float().numpy())
+
+
+def test_argmax_takes_the_first_nan():
+    x = ember.tensor([1.0, float("nan"), 5.0, float("nan")], device="cuda")
+    assert x.argmax().item() == 1 and x.argmin().item() == 1
+
+
+def test_norm_says_it_has_no_cuda_kernel_yet():
+    with pytest.raises(NotImplementedError, match=r"norm.*CUDA"):
+        ember.norm(ember.ones(3, device="cuda"))

@@ -1,5 +1,6 @@
 // CUDA kernels of the reductions over a ReducePlan (ops/reduce.h): sum, nansum, mean, nanmean,
-// prod, amax, amin, all, any, count_nonzero and var/std (Welford, merged with Chan's formula).
+// prod, amax, amin, argmax, argmin, aminmax, all, any, count_nonzero and var/std (Welford, merged
+// with Chan's formula).
 // Floats accumulate in double and integers in (wrapping) 64 bits, as on the CPU.
 //
 // Row layout (the reduced run is contiguous): a block of threads per (output, split) strides
@@ -8,7 +9,8 @@
 // which a second kernel combines in order. Col layout (the kept run is contiguous): a thread per
 // output walks the reduced elements (coalesced across the threads of a warp), split over
 // blockIdx.y for short outputs with long reductions. Results do not depend on timing: each
-// split's partial is combined in a fixed order. argmax/argmin/aminmax/norm have no CUDA kernel yet.
+// split's partial is combined in a fixed order. Also argmax/argmin (first index of the extreme,
+// NaN first) and aminmax; norm has no CUDA kernel yet.
 #include <cfloat>
 
 #include "../ops/reduce.h"
@@ -86,7 +88,7 @@ struct SumR {
   double scale;
   bool mean;
   __device__ acc identity() const { return acc(0); }
-  __device__ acc reduce(acc a, opmath_of<In> x) const {
+  __device__ acc reduce(acc a, opmath_of<In> x, int64_t) const {
     if constexpr (kNan && std::is_floating_point_v<opmath_of<In>>) {
       if (x != x) return a;
     }
@@ -106,7 +108,7 @@ template <typename In>
 struct NanMeanR {
   using acc = MeanAcc;
   __device__ acc identity() const { return {0, 0}; }
-  __device__ acc reduce(acc a, opmath_of<In> x) const {
+  __device__ acc reduce(acc a, opmath_of<In> x, int64_t) const {
     const double v = double(x);
     return v != v ? a : acc{a.s + v, a.n + 1};
   }
@@ -118,7 +120,7 @@ template <typename In>
 struct ProdR {
   using acc = red_acc_t<In>;
   __device__ acc identity() const { return acc(1); }
-  __device__ acc reduce(acc a, opmath_of<In> x) const { return a * to_red<In>(x); }
+  __device__ acc reduce(acc a, opmath_of<In> x, int64_t) const { return a * to_red<In>(x); }
   __device__ acc combine(acc a, acc b) const { return a * b; }
   __device__ void store(const Outs& w, int64_t o, acc a) const {
     if constexpr (std::is_same_v<acc, double>) put(w.t[0], w.p[0], o, a);
@@ -134,7 +136,7 @@ struct MinMaxR {  // NaN propagates (a NaN wins and sticks)
     else if constexpr (std::is_floating_point_v<acc>) return kMax ? acc(-INFINITY) : acc(INFINITY);
     else return kMax ? std::numeric_limits<acc>::lowest() : std::numeric_limits<acc>::max();
   }
-  __device__ acc reduce(acc a, acc v) const {
+  __device__ acc reduce(acc a, acc v, int64_t = 0) const {
     if constexpr (std::is_same_v<acc, bool>) return kMax ? (a || v) : (a && v);
     else if constexpr (std::is_floating_point_v<acc>) {
       if (a != a) return a;
@@ -153,7 +155,7 @@ template <typename In, bool kAll>
 struct AllAnyR {
   using acc = bool;
   __device__ acc identity() const { return kAll; }
-  __device__ acc reduce(acc a, opmath_of<In> x) const { return kAll ? (a && x != opmath_of<In>(0)) : (a || x != opmath_of<In>(0)); }
+  __device__ acc reduce(acc a, opmath_of<In> x, int64_t) const { return kAll ? (a && x != opmath_of<In>(0)) : (a || x != opmath_of<In>(0)); }
   __device__ acc combine(acc a, acc b) const { return kAll ? (a && b) : (a || b); }
   __device__ void store(const Outs& w, int64_t o, acc a) const { put(w.t[0], w.p[0], o, int64_t(a)); }
 };
@@ -162,7 +164,7 @@ template <typename In>
 struct CountNonzeroR {
   using acc = uint64_t;
   __device__ acc identity() const { return 0; }
-  __device__ acc reduce(acc a, opmath_of<In> x) const { return a + (x != opmath_of<In>(0)); }
+  __device__ acc reduce(acc a, opmath_of<In> x, int64_t) const { return a + (x != opmath_of<In>(0)); }
   __device__ acc combine(acc a, acc b) const { return a + b; }
   __device__ void store(const Outs& w, int64_t o, acc a) const { put(w.t[0], w.p[0], o, int64_t(a)); }
 };
@@ -177,7 +179,7 @@ struct VarR {
   bool take_sqrt;
   int nout;
   __device__ acc identity() const { return {0, 0, 0}; }
-  __device__ acc reduce(acc a, opmath_of<In> x) const {
+  __device__ acc reduce(acc a, opmath_of<In> x, int64_t) const {
     const double v = double(x), n = a.n + 1, d = v - a.mean, mean = a.mean + d / n;
     return {n, mean, a.m2 + d * (v - mean)};
   }
@@ -191,6 +193,63 @@ struct VarR {
     const double div = fmax(0.0, a.n - correction), v = a.m2 / div;
     put(w.t[0], w.p[0], o, take_sqrt ? sqrt(v) : v);
     if (nout == 2) put(w.t[1], w.p[1], o, a.n == 0 ? nan("") : a.mean);
+  }
+};
+
+// argmax / argmin: the first index of the extreme; NaN is the extreme (the first NaN wins).
+template <typename In, bool kMax>
+struct ArgR {
+  using T = opmath_of<In>;
+  struct acc {
+    T v;
+    int64_t i;
+  };
+  int nout;
+  static __device__ bool better(T a, T b) {  // a strictly beats b
+    if constexpr (std::is_same_v<T, bool>) return kMax ? (a && !b) : (!a && b);
+    else if constexpr (std::is_integral_v<T>) return kMax ? a > b : a < b;
+    else return (kMax ? a > b : a < b) || (a != a && b == b);
+  }
+  __device__ acc identity() const { return {T(0), -1}; }
+  __device__ acc reduce(acc a, T v, int64_t i) const { return (a.i < 0 || better(v, a.v)) ? acc{v, i} : a; }
+  __device__ acc combine(acc a, acc b) const {
+    if (a.i < 0) return b;
+    if (b.i < 0) return a;
+    if (better(b.v, a.v)) return b;
+    if (better(a.v, b.v)) return a;
+    return b.i < a.i ? b : a;
+  }
+  __device__ void store(const Outs& w, int64_t o, acc a) const {
+    if (nout == 2) {
+      if constexpr (std::is_floating_point_v<T>) put(w.t[0], w.p[0], o, double(a.v));
+      else put(w.t[0], w.p[0], o, int64_t(a.v));
+      put(w.t[1], w.p[1], o, a.i);
+    } else {
+      put(w.t[0], w.p[0], o, a.i);
+    }
+  }
+};
+
+// aminmax: out0 the minimum, out1 the maximum (NaN propagates to both).
+template <typename In>
+struct AMinMaxR {
+  using T = opmath_of<In>;
+  struct acc {
+    T lo, hi;
+  };
+  MinMaxR<In, false> mn;
+  MinMaxR<In, true> mx;
+  __device__ acc identity() const { return {mn.identity(), mx.identity()}; }
+  __device__ acc reduce(acc a, T v, int64_t) const { return {mn.reduce(a.lo, v), mx.reduce(a.hi, v)}; }
+  __device__ acc combine(acc a, acc b) const { return {mn.reduce(a.lo, b.lo), mx.reduce(a.hi, b.hi)}; }
+  __device__ void store(const Outs& w, int64_t o, acc a) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      put(w.t[0], w.p[0], o, double(a.lo));
+      put(w.t[1], w.p[1], o, double(a.hi));
+    } else {
+      put(w.t[0], w.p[0], o, int64_t(a.lo));
+      put(w.t[1], w.p[1], o, int64_t(a.hi));
+    }
   }
 };
 
@@ -220,7 +279,7 @@ __global__ void __launch_bounds__(kRedThreads)
   const int64_t r0 = s * chunk, r1 = min(g.n_red, r0 + chunk);
   typename Op::acc a = op.identity();
   const char* base = in + in_off;
-  for (int64_t r = r0 + threadIdx.x; r < r1; r += kRedThreads) a = op.reduce(a, Dev<In>::load(base + red_offset(g, r)));
+  for (int64_t r = r0 + threadIdx.x; r < r1; r += kRedThreads) a = op.reduce(a, Dev<In>::load(base + red_offset(g, r)), r);
   a = block_reduce(a, op);
   if (threadIdx.x == 0) {
     if (splits == 1) op.store(out, out_off, a);
@@ -251,7 +310,7 @@ __global__ void __launch_bounds__(kRedThreads)
   const int64_t r0 = s * chunk, r1 = min(g.n_red, r0 + chunk);
   typename Op::acc a = op.identity();
   const char* base = in + in_off;
-  for (int64_t r = r0; r < r1; ++r) a = op.reduce(a, Dev<In>::load(base + red_offset(g, r)));
+  for (int64_t r = r0; r < r1; ++r) a = op.reduce(a, Dev<In>::load(base + red_offset(g, r)), r);
   if (splits == 1) op.store(out, out_off, a);
   else partial[o * splits + s] = a;
 }
@@ -338,6 +397,13 @@ struct NanSumBody {
   template <typename In>
   void operator()() const { run_reduce<In>("nansum", pl, SumR<In, true>{1.0, false}); }
 };
+template <bool kMax>
+struct ArgBody {
+  const ReducePlan& pl;
+  template <typename In>
+  void operator()() const { run_reduce<In>(kMax ? "argmax" : "argmin", pl, ArgR<In, kMax>{pl.nout}); }
+};
+
 struct VarBody {
   const ReducePlan& pl;
   template <typename In>
@@ -356,6 +422,11 @@ void any_cuda(const ReducePlan& pl) { dispatch_cuda<kAllRealMask>(pl.in_dtype, "
 void count_nonzero_cuda(const ReducePlan& pl) {
   dispatch_cuda<kAllRealMask>(pl.in_dtype, "count_nonzero", Simple<CountNonzeroR>{pl, "count_nonzero"});
 }
+void argmax_cuda(const ReducePlan& pl) { dispatch_cuda<kAllRealMask>(pl.in_dtype, "argmax", ArgBody<true>{pl}); }
+void argmin_cuda(const ReducePlan& pl) { dispatch_cuda<kAllRealMask>(pl.in_dtype, "argmin", ArgBody<false>{pl}); }
+void aminmax_cuda(const ReducePlan& pl) {
+  dispatch_cuda<kAllRealMask>(pl.in_dtype, "aminmax", Simple<AMinMaxR>{pl, "aminmax"});
+}
 void var_cuda(const ReducePlan& pl) { dispatch_cuda<kFloatMask>(pl.in_dtype, "var", VarBody{pl}); }
 
 }  // namespace
@@ -372,5 +443,8 @@ EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::all)], cuda::all_cuda);
 EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::any)], cuda::any_cuda);
 EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::count_nonzero)], cuda::count_nonzero_cuda);
 EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::var)], cuda::var_cuda);
+EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::argmax)], cuda::argmax_cuda);
+EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::argmin)], cuda::argmin_cuda);
+EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::aminmax)], cuda::aminmax_cuda);
 
 }  // namespace ember
