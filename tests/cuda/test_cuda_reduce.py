@@ -103,6 +103,12 @@ def test_argmax_takes_the_first_nan():
     assert x.argmax().item() == 1 and x.argmin().item() == 1
 
 
-def test_norm_says_it_has_no_cuda_kernel_yet():
-    with pytest.raises(NotImplementedError, match=r"norm.*CUDA"):
-        ember.norm(ember.ones(3, device="cuda"))
+@pytest.mark.parametrize("p", [2, 1, 3, 0.5, 0, float("inf"), float("-inf")])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_norm(p, dtype):
+    x = _input(dtype)
+    for dim in (None, 1):
+        want = ember.norm(x, p=p) if dim is None else ember.norm(x, p=p, dim=dim)
+        got = ember.norm(x.cuda(), p=p) if dim is None else ember.norm(x.cuda(), p=p, dim=dim)
+        tol = 2e-3 if dtype == "float16" else 1e-6
+        np.testing.assert_allclose(got.cpu().float().numpy(), want.float().numpy(), rtol=tol, atol=tol)

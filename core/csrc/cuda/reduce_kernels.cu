@@ -1,6 +1,6 @@
 // CUDA kernels of the reductions over a ReducePlan (ops/reduce.h): sum, nansum, mean, nanmean,
-// prod, amax, amin, argmax, argmin, aminmax, all, any, count_nonzero and var/std (Welford, merged
-// with Chan's formula).
+// prod, amax, amin, argmax, argmin (the first index of the extreme, NaN first), aminmax, all, any,
+// count_nonzero, norm and var/std (Welford, merged with Chan's formula).
 // Floats accumulate in double and integers in (wrapping) 64 bits, as on the CPU.
 //
 // Row layout (the reduced run is contiguous): a block of threads per (output, split) strides
@@ -9,8 +9,7 @@
 // which a second kernel combines in order. Col layout (the kept run is contiguous): a thread per
 // output walks the reduced elements (coalesced across the threads of a warp), split over
 // blockIdx.y for short outputs with long reductions. Results do not depend on timing: each
-// split's partial is combined in a fixed order. Also argmax/argmin (first index of the extreme,
-// NaN first) and aminmax; norm has no CUDA kernel yet.
+// split's partial is combined in a fixed order.
 #include <cfloat>
 
 #include "../ops/reduce.h"
@@ -253,6 +252,33 @@ struct AMinMaxR {
   }
 };
 
+// norm: p = 2, 1, inf, -inf, 0 (count of non-zeros) or any other p; NaN propagates through
+// inf/-inf as in vmax/vmin on the CPU.
+template <typename In>
+struct NormR {
+  using acc = double;
+  double p;
+  __device__ acc identity() const { return p == -INFINITY ? INFINITY : 0.0; }
+  __device__ acc reduce(acc a, opmath_of<In> x, int64_t) const {
+    const double v = fabs(double(x));
+    if (p == 2) return a + v * v;
+    if (p == 1) return a + v;
+    if (p == INFINITY) return (v != v) ? v : (v > a ? v : a);
+    if (p == -INFINITY) return (v != v) ? v : (v < a ? v : a);
+    if (p == 0) return a + (double(x) != 0.0 ? 1.0 : 0.0);
+    return a + pow(v, p);
+  }
+  __device__ acc combine(acc a, acc b) const {
+    if (p == INFINITY) return (b != b) ? b : (b > a ? b : a);
+    if (p == -INFINITY) return (b != b) ? b : (b < a ? b : a);
+    return a + b;
+  }
+  __device__ void store(const Outs& w, int64_t o, acc a) const {
+    const double r = p == 2 ? sqrt(a) : (p == 1 || p == 0 || p == INFINITY || p == -INFINITY) ? a : pow(a, 1.0 / p);
+    put(w.t[0], w.p[0], o, r);
+  }
+};
+
 // ---- kernels ---------------------------------------------------------------------------------
 template <typename Op>
 __device__ typename Op::acc block_reduce(typename Op::acc a, const Op& op) {
@@ -397,6 +423,12 @@ struct NanSumBody {
   template <typename In>
   void operator()() const { run_reduce<In>("nansum", pl, SumR<In, true>{1.0, false}); }
 };
+struct NormBody {
+  const ReducePlan& pl;
+  template <typename In>
+  void operator()() const { run_reduce<In>("norm", pl, NormR<In>{pl.p[0]}); }
+};
+
 template <bool kMax>
 struct ArgBody {
   const ReducePlan& pl;
@@ -427,6 +459,7 @@ void argmin_cuda(const ReducePlan& pl) { dispatch_cuda<kAllRealMask>(pl.in_dtype
 void aminmax_cuda(const ReducePlan& pl) {
   dispatch_cuda<kAllRealMask>(pl.in_dtype, "aminmax", Simple<AMinMaxR>{pl, "aminmax"});
 }
+void norm_cuda(const ReducePlan& pl) { dispatch_cuda<kFloatMask>(pl.in_dtype, "norm", NormBody{pl}); }
 void var_cuda(const ReducePlan& pl) { dispatch_cuda<kFloatMask>(pl.in_dtype, "var", VarBody{pl}); }
 
 }  // namespace
@@ -446,5 +479,6 @@ EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::var)], cuda::var_cuda);
 EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::argmax)], cuda::argmax_cuda);
 EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::argmin)], cuda::argmin_cuda);
 EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::aminmax)], cuda::aminmax_cuda);
+EMBER_REGISTER_CUDA(reduce_stubs[int(ReduceOp::norm)], cuda::norm_cuda);
 
 }  // namespace ember
