@@ -475,35 +475,32 @@ EMBER_HOT512 void grad_output_transform_lanes(const Plan& p, const float* gy, fl
   }
 }
 
-// The phases below run one of the two forms of each transform over the thread pool.
+// Runs one of the two forms of a transform over the thread pool for the `ch` channels of a group
+// of nimg images and P tiles: lanes(b, e) over (channel, block of 16 tiles) items, planes(b, e)
+// over the group's planes.
+template <typename Lanes, typename Planes>
+void run_transform(const Plan& p, int64_t ch, int64_t nimg, int64_t P, const Lanes& lanes, const Planes& planes) {
+  if (use_lanes(p)) {
+    parallel_for(0, ch * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (36 * kV)), lanes);
+    return;
+  }
+  parallel_for(0, nimg * ch, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * p.TH * p.TW)), planes);
+}
+
 void run_input_transform(const Plan& p, const float* x, float* V, int64_t nimg, int64_t P) {
-  if (use_lanes(p)) {
-    parallel_for(0, p.C * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (36 * kV)),
-                 [&](int64_t b, int64_t e) { input_transform_lanes(p, x, V, P, b, e); });
-    return;
-  }
-  const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * p.TH * p.TW));
-  parallel_for(0, nimg * p.C, grain, [&](int64_t b, int64_t e) { input_transform(p, x, V, P, b, e); });
+  run_transform(
+      p, p.C, nimg, P, [&](int64_t b, int64_t e) { input_transform_lanes(p, x, V, P, b, e); },
+      [&](int64_t b, int64_t e) { input_transform(p, x, V, P, b, e); });
 }
-
 void run_output_transform(const Plan& p, const float* M, float* y, int64_t nimg, int64_t P) {
-  if (use_lanes(p)) {
-    parallel_for(0, p.K * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (36 * kV)),
-                 [&](int64_t b, int64_t e) { output_transform_lanes(p, M, y, P, b, e); });
-    return;
-  }
-  const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * p.TH * p.TW));
-  parallel_for(0, nimg * p.K, grain, [&](int64_t b, int64_t e) { output_transform(p, M, y, P, b, e); });
+  run_transform(
+      p, p.K, nimg, P, [&](int64_t b, int64_t e) { output_transform_lanes(p, M, y, P, b, e); },
+      [&](int64_t b, int64_t e) { output_transform(p, M, y, P, b, e); });
 }
-
 void run_grad_output_transform(const Plan& p, const float* gy, float* Mg, int64_t nimg, int64_t P) {
-  if (use_lanes(p)) {
-    parallel_for(0, p.K * lane_blocks(P), std::max<int64_t>(1, kGrainSize / (36 * kV)),
-                 [&](int64_t b, int64_t e) { grad_output_transform_lanes(p, gy, Mg, P, b, e); });
-    return;
-  }
-  const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 36 * p.TH * p.TW));
-  parallel_for(0, nimg * p.K, grain, [&](int64_t b, int64_t e) { grad_output_transform(p, gy, Mg, P, b, e); });
+  run_transform(
+      p, p.K, nimg, P, [&](int64_t b, int64_t e) { grad_output_transform_lanes(p, gy, Mg, P, b, e); },
+      [&](int64_t b, int64_t e) { grad_output_transform(p, gy, Mg, P, b, e); });
 }
 
 void winograd_kernel(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& y, bool adjoint) {

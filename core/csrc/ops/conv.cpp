@@ -51,13 +51,17 @@ bool is16(ScalarType t) { return t == ScalarType::Float16 || t == ScalarType::BF
 // least one 4x4 tile and at least 16 tiles in the batch (fewer: transforming the weights, 36 x
 // Cout x C floats, costs more than the multiplies saved; 1 image of 4x4 at 512 channels ran 9x
 // slower). EMBER_CONV_WINOGRAD=0 turns it off (im2col + GEMM for every conv).
-bool winograd_ok(const ConvGeom& g, const Tensor& x, bool adjoint) {
+bool winograd_enabled() {  // read once per process
   static const bool enabled = [] {
     const char* e = std::getenv("EMBER_CONV_WINOGRAD");
     return !(e && std::string(e) == "0");
   }();
+  return enabled;
+}
+
+bool winograd_ok(const ConvGeom& g, const Tensor& x, bool adjoint) {
   const int64_t* out = adjoint ? g.in : g.out;
-  return enabled && x.device().is_cpu() && x.dtype() == ScalarType::Float32 && g.nsp == 2 && g.G == 1 &&
+  return winograd_enabled() && x.device().is_cpu() && x.dtype() == ScalarType::Float32 && g.nsp == 2 && g.G == 1 &&
          g.k[1] == 3 && g.k[2] == 3 && g.stride[1] == 1 && g.stride[2] == 1 && g.dil[1] == 1 && g.dil[2] == 1 &&
          g.C >= 16 && g.Cout >= 16 && out[1] >= 4 && out[2] >= 4 && g.N * ((out[1] + 3) / 4) * ((out[2] + 3) / 4) >= 16 &&
          (!adjoint || (g.pad[1] <= 2 && g.pad[2] <= 2));
@@ -67,11 +71,7 @@ bool winograd_ok(const ConvGeom& g, const Tensor& x, bool adjoint) {
 // tiles in the batch: its 25 GEMMs are (K x 4C) @ (4C x tiles), slower than one im2col GEMM below
 // that (256 -> 512 channels at 8x8, b32, 32 tiles: 8 ms against 5.5).
 bool winograd_s2_ok(const ConvGeom& g, const Tensor& x) {
-  static const bool enabled = [] {
-    const char* e = std::getenv("EMBER_CONV_WINOGRAD");
-    return !(e && std::string(e) == "0");
-  }();
-  return enabled && x.device().is_cpu() && x.dtype() == ScalarType::Float32 && g.nsp == 2 && g.G == 1 &&
+  return winograd_enabled() && x.device().is_cpu() && x.dtype() == ScalarType::Float32 && g.nsp == 2 && g.G == 1 &&
          g.k[1] == 3 && g.k[2] == 3 && g.stride[1] == 2 && g.stride[2] == 2 && g.dil[1] == 1 && g.dil[2] == 1 &&
          g.C >= 16 && g.Cout >= 16 && g.N * ((g.out[1] + 3) / 4) * ((g.out[2] + 3) / 4) >= 128;
 }
