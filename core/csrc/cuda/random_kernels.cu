@@ -1,15 +1,17 @@
 // CUDA kernels of uniform_, normal_ and bernoulli_ (ops/random.h): the same Philox4x32-10 stream
 // and the same element -> (block, word) mapping as cpu/random_kernels.cpp, one thread per 4-word
-// block. uniform_ and bernoulli_ give the CPU's values exactly; normal_ uses the CPU's log and
-// sin/cos polynomials, so its values agree to float rounding (the GPU may fuse multiply-adds
-// differently). The other random ops (exponential_, random_, randperm, multinomial) have no CUDA
-// kernel yet.
+// block. The float math is the CPU's (ops/random_math.h), and this file compiles without fused
+// multiply-adds as the CPU file does, so one generator state should give the CPU's values. The
+// other random ops (exponential_, random_, randperm, multinomial) have no CUDA kernel yet.
 #include "../ops/random.h"
+#include "../ops/random_math.h"  // the CPU's vlogf, vsincos_turns and unit53 (this file: --fmad=false)
 #include "loop.cuh"
 
 namespace ember {
 namespace cuda {
 namespace {
+
+using namespace rnd;
 
 constexpr int kRandThreads = 256;
 
@@ -32,46 +34,6 @@ __device__ __forceinline__ float unit(uint32_t x) {
   else if constexpr (std::is_same_v<T, __nv_bfloat16>) return float(int32_t(x >> 24)) * 0x1p-8f;
   else return float(int32_t(x >> 8)) * 0x1p-24f;
 }
-__device__ __forceinline__ double unit53(uint32_t hi, uint32_t lo) {
-  return __longlong_as_double(int64_t(0x3FF0000000000000ull | (((uint64_t(hi) << 32) | lo) >> 12))) - 1.0;
-}
-
-// cpu/random_kernels.cpp's vlogf and vsincos_turns, for the same normals
-__device__ __forceinline__ float vlogf(float x) {
-  const uint32_t i = __float_as_uint(x);
-  float m = __uint_as_float((i & 0x7fffffu) | 0x3f000000u);
-  const float small = m < 0.70710678118654752f ? 1.0f : 0.0f;
-  const float e = float(int32_t(i >> 23) - 126) - small;
-  m = m + m * small - 1.0f;
-  const float z = m * m;
-  float y = 7.0376836292e-2f;
-  y = y * m - 1.1514610310e-1f;
-  y = y * m + 1.1676998740e-1f;
-  y = y * m - 1.2420140846e-1f;
-  y = y * m + 1.4249322787e-1f;
-  y = y * m - 1.6668057665e-1f;
-  y = y * m + 2.0000714765e-1f;
-  y = y * m - 2.4999993993e-1f;
-  y = y * m + 3.3333331174e-1f;
-  y = y * m * z;
-  y += -2.12194440e-4f * e;
-  y += -0.5f * z;
-  return m + y + 0.693359375f * e;
-}
-__device__ __forceinline__ void vsincos_turns(float t, float& s, float& c) {
-  const float q = (t * 4.0f + 12582912.0f) - 12582912.0f;
-  const float a = (t - q * 0.25f) * 6.2831853071795865f;
-  const float z = a * a;
-  const float sp = ((-1.9515295891e-4f * z + 8.3321608736e-3f) * z - 1.6666654611e-1f) * z * a + a;
-  const float cp = ((2.443315711809948e-5f * z - 1.388731625493765e-3f) * z + 4.166664568298827e-2f) * z * z -
-                   0.5f * z + 1.0f;
-  const int k = int(q);
-  const float odd = float(k & 1);
-  const float sv = sp + (cp - sp) * odd, cv = cp + (sp - cp) * odd;
-  s = sv * float(1 - (k & 2));
-  c = cv * float(1 - ((k + 1) & 2));
-}
-
 // Thread per block b = g * 16 + j: its E elements are g * 16 E + h * 16 + j, h < E.
 struct Slots {
   int64_t g, j;
