@@ -17,22 +17,12 @@ if os.environ.get("EMBER_INPLACE"):
 import ember  # noqa: E402
 
 
-def _time_ember(fn, reps):
+def _time(lib, fn, reps):
+    """Seconds per call of fn, from CUDA events around reps calls after one warm-up call
+    (lib: ember or torch, whose cuda modules share this API)."""
     fn()
-    ember.cuda.synchronize()
-    start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
-    start.record()
-    for _ in range(reps):
-        fn()
-    end.record()
-    end.synchronize()
-    return start.elapsed_time(end) / reps / 1e3
-
-
-def _time_torch(torch, fn, reps):
-    fn()
-    torch.cuda.synchronize()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    lib.cuda.synchronize()
+    start, end = lib.cuda.Event(enable_timing=True), lib.cuda.Event(enable_timing=True)
     start.record()
     for _ in range(reps):
         fn()
@@ -56,7 +46,7 @@ def main(argv=None):
     except ImportError:
         torch, has_torch = None, False
     n = a.n
-    print(f"ember on {ember.cuda.get_device_name()}, {n} float32, median of {a.reps} calls after warm-up; "
+    print(f"ember on {ember.cuda.get_device_name()}, {n} float32, mean of {a.reps} calls after a warm-up; "
           f"peak {a.peak_gbs:.0f} GB/s")
     x, y = ember.ones(n, device="cuda"), ember.ones(n, device="cuda")
     out = ember.empty(n, device="cuda")
@@ -70,11 +60,11 @@ def main(argv=None):
     print(f"{'case':24} {'ember':>10} {'torch':>10} {'ratio':>7} {'ember GB/s':>11} {'% of peak':>9}")
     for i, (name, nbytes, fn) in enumerate(rows):
         try:
-            te = _time_ember(fn, a.reps)
+            te = _time(ember, fn, a.reps)
         except NotImplementedError as e:
             print(f"{name:24} skipped: {e}")
             continue
-        tt = _time_torch(torch, trows[i], a.reps) if has_torch else None
+        tt = _time(torch, trows[i], a.reps) if has_torch else None
         gbs = nbytes / te / 1e9
         ratio = f"{te / tt:7.2f}" if tt else "      -"
         tts = f"{tt * 1e3:8.3f}ms" if tt else "         -"

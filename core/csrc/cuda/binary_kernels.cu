@@ -5,52 +5,14 @@
 
 #include "../ops/elementwise.h"
 #include "loop.cuh"
+#include "math.cuh"
 
 namespace ember {
 namespace cuda {
 namespace {
 
 template <typename T>
-__device__ __forceinline__ bool isnan_(T v) {
-  if constexpr (std::is_floating_point_v<T>) return v != v;
-  else return false;
-}
-
-template <typename T>
-__device__ __forceinline__ bool is_neg(T v) {
-  if constexpr (std::is_signed_v<T>) return v < T(0);
-  else return false;
-}
-
-#define EMBER_FN2(name, fexpr, dexpr)                                     \
-  template <typename T>                                                    \
-  __device__ __forceinline__ T name(T a, T b) {                            \
-    if constexpr (std::is_same_v<T, float>) return fexpr;                  \
-    else return dexpr;                                                     \
-  }
-EMBER_FN2(d_pow, powf(a, b), pow(a, b))
-EMBER_FN2(d_atan2, atan2f(a, b), atan2(a, b))
-EMBER_FN2(d_hypot, hypotf(a, b), hypot(a, b))
-EMBER_FN2(d_copysign, copysignf(a, b), copysign(a, b))
-EMBER_FN2(d_fmod, fmodf(a, b), fmod(a, b))
-EMBER_FN2(d_fmax, fmaxf(a, b), fmax(a, b))
-EMBER_FN2(d_fmin, fminf(a, b), fmin(a, b))
-#undef EMBER_FN2
-template <typename T>
-__device__ __forceinline__ T d_floor(T a) {
-  if constexpr (std::is_same_v<T, float>) return floorf(a);
-  else return floor(a);
-}
-template <typename T>
-__device__ __forceinline__ T d_trunc(T a) {
-  if constexpr (std::is_same_v<T, float>) return truncf(a);
-  else return trunc(a);
-}
-template <typename T>
-__device__ __forceinline__ T d_log1p_exp(T x) {  // log(1 + exp(x)), x <= 0
-  if constexpr (std::is_same_v<T, float>) return log1pf(expf(x));
-  else return log1p(exp(x));
-}
+__device__ __forceinline__ T d_log1p_exp(T x) { return d_log1p(d_exp(x)); }  // log(1 + exp(x)), x <= 0
 
 // One functor per op: p = the op's parameters (alpha of add/sub).
 #define EMBER_BF(Name, ...)                                                        \

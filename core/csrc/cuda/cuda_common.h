@@ -34,6 +34,12 @@ class DeviceGuard {
 };
 
 inline cudaStream_t stream_of(int index) { return reinterpret_cast<cudaStream_t>(current_stream(index)); }
+// The current stream of the current device (kernels run there: the stub made the device current).
+inline cudaStream_t current_stream_here() {
+  int dev = 0;
+  check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
+  return stream_of(dev);
+}
 
 // After a kernel launch: raises if the launch failed (bad configuration, no kernel image for
 // this GPU's architecture, ...).

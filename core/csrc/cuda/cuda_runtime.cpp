@@ -394,15 +394,18 @@ void stream_synchronize(int index, uintptr_t stream) {
   DeviceGuard g(index);
   check_cuda(cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(stream)), "cudaStreamSynchronize");
 }
-bool stream_query(int index, uintptr_t stream) {
-  DeviceGuard g(index);
-  cudaError_t e = cudaStreamQuery(reinterpret_cast<cudaStream_t>(stream));
+// A query's answer: done (true), not yet (false), or an error.
+bool ready(cudaError_t e, const char* what) {
   if (e == cudaErrorNotReady) {
     cudaGetLastError();
     return false;
   }
-  check_cuda(e, "cudaStreamQuery");
+  check_cuda(e, what);
   return true;
+}
+bool stream_query(int index, uintptr_t stream) {
+  DeviceGuard g(index);
+  return ready(cudaStreamQuery(reinterpret_cast<cudaStream_t>(stream)), "cudaStreamQuery");
 }
 void stream_wait_event(int index, uintptr_t stream, uintptr_t event) {
   DeviceGuard g(index);
@@ -444,15 +447,7 @@ void event_record(int index, uintptr_t event, uintptr_t stream) {
 void event_synchronize(uintptr_t event) {
   check_cuda(cudaEventSynchronize(reinterpret_cast<cudaEvent_t>(event)), "cudaEventSynchronize");
 }
-bool event_query(uintptr_t event) {
-  cudaError_t e = cudaEventQuery(reinterpret_cast<cudaEvent_t>(event));
-  if (e == cudaErrorNotReady) {
-    cudaGetLastError();
-    return false;
-  }
-  check_cuda(e, "cudaEventQuery");
-  return true;
-}
+bool event_query(uintptr_t event) { return ready(cudaEventQuery(reinterpret_cast<cudaEvent_t>(event)), "cudaEventQuery"); }
 float event_elapsed_ms(uintptr_t start, uintptr_t end) {
   float ms = 0;
   check_cuda(cudaEventElapsedTime(&ms, reinterpret_cast<cudaEvent_t>(start), reinterpret_cast<cudaEvent_t>(end)),

@@ -187,9 +187,7 @@ void launch(const char* op, const ElementwiseIter& it, const F& f) {
   bool contiguous = it.ndim <= 1;
   for (int k = 0; k < N && contiguous; ++k) contiguous = it.ndim == 0 || it.strides[k][0] == sizes[k];
   const int64_t blocks = (it.numel + kThreads * kUnroll - 1) / (kThreads * kUnroll);
-  int dev = 0;
-  check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
-  cudaStream_t s = stream_of(dev);
+  cudaStream_t s = current_stream_here();
   if (contiguous) {
     contiguous_kernel<F, Out, In...><<<dim3(unsigned(blocks)), kThreads, 0, s>>>(it.numel, ptrs, f);
   } else if (fits_32(it)) {

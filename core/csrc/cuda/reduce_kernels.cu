@@ -366,7 +366,7 @@ void run_reduce(const char* name, const ReducePlan& pl, const Op& op) {
   Outs out{{pl.out[0], pl.out[1]}, {pl.out_dtype[0], pl.out_dtype[1]}};
   int dev = 0;
   check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
-  cudaStream_t s = stream_of(dev);
+  cudaStream_t s = current_stream_here();
   using A = typename Op::acc;
   const int64_t target = 4 * int64_t(sm_count());  // blocks to fill the GPU
   const bool col = pl.layout == ReduceLayout::Col && pl.n_out > 1;

@@ -87,11 +87,6 @@ __global__ void logcumsumexp_kernel(ScanPlan pl) {
 
 unsigned scan_grid(const ScanPlan& pl) { return unsigned((pl.outer * pl.inner + kScanThreads - 1) / kScanThreads); }
 bool empty_plan(const ScanPlan& pl) { return pl.outer * pl.n * pl.inner == 0; }
-cudaStream_t current() {
-  int dev = 0;
-  check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
-  return stream_of(dev);
-}
 
 template <bool kProd>
 struct CumBody {
@@ -100,11 +95,11 @@ struct CumBody {
   void operator()() const {
     if constexpr (std::is_integral_v<In>) {
       if (pl.out_dtype == ScalarType::Int64) {
-        cum_arith_kernel<In, int64_t, kProd><<<scan_grid(pl), kScanThreads, 0, current()>>>(pl);
+        cum_arith_kernel<In, int64_t, kProd><<<scan_grid(pl), kScanThreads, 0, current_stream_here()>>>(pl);
         return check_launch(kProd ? "cumprod" : "cumsum");
       }
     }
-    cum_arith_kernel<In, In, kProd><<<scan_grid(pl), kScanThreads, 0, current()>>>(pl);
+    cum_arith_kernel<In, In, kProd><<<scan_grid(pl), kScanThreads, 0, current_stream_here()>>>(pl);
     check_launch(kProd ? "cumprod" : "cumsum");
   }
 };
@@ -118,7 +113,7 @@ struct CumExtBody {
   const ScanPlan& pl;
   template <typename In>
   void operator()() const {
-    cumext_kernel<In, kMax><<<scan_grid(pl), kScanThreads, 0, current()>>>(pl);
+    cumext_kernel<In, kMax><<<scan_grid(pl), kScanThreads, 0, current_stream_here()>>>(pl);
     check_launch(kMax ? "cummax" : "cummin");
   }
 };
@@ -131,7 +126,7 @@ struct LogcumsumexpBody {
   const ScanPlan& pl;
   template <typename In>
   void operator()() const {
-    logcumsumexp_kernel<In><<<scan_grid(pl), kScanThreads, 0, current()>>>(pl);
+    logcumsumexp_kernel<In><<<scan_grid(pl), kScanThreads, 0, current_stream_here()>>>(pl);
     check_launch("logcumsumexp");
   }
 };

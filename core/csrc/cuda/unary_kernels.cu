@@ -6,69 +6,16 @@
 
 #include "../ops/elementwise.h"
 #include "loop.cuh"
+#include "math.cuh"
 
 namespace ember {
 namespace cuda {
 namespace {
 
-// float -> the f-suffixed CUDA math function, double -> the plain one
-#define EMBER_FN1(name, fn)                                 \
-  template <typename T>                                     \
-  __device__ __forceinline__ T name(T x) {                  \
-    if constexpr (std::is_same_v<T, float>) return fn##f(x); \
-    else return fn(x);                                      \
-  }
-EMBER_FN1(d_exp, exp)
-EMBER_FN1(d_exp2, exp2)
-EMBER_FN1(d_expm1, expm1)
-EMBER_FN1(d_log, log)
-EMBER_FN1(d_log2, log2)
-EMBER_FN1(d_log10, log10)
-EMBER_FN1(d_log1p, log1p)
-EMBER_FN1(d_sqrt, sqrt)
-EMBER_FN1(d_rsqrt, rsqrt)
-EMBER_FN1(d_sin, sin)
-EMBER_FN1(d_cos, cos)
-EMBER_FN1(d_tan, tan)
-EMBER_FN1(d_asin, asin)
-EMBER_FN1(d_acos, acos)
-EMBER_FN1(d_atan, atan)
-EMBER_FN1(d_sinh, sinh)
-EMBER_FN1(d_cosh, cosh)
-EMBER_FN1(d_tanh, tanh)
-EMBER_FN1(d_asinh, asinh)
-EMBER_FN1(d_acosh, acosh)
-EMBER_FN1(d_atanh, atanh)
-EMBER_FN1(d_erf, erf)
-EMBER_FN1(d_erfc, erfc)
-EMBER_FN1(d_erfinv, erfinv)
-EMBER_FN1(d_lgamma, lgamma)
-EMBER_FN1(d_floor, floor)
-EMBER_FN1(d_ceil, ceil)
-EMBER_FN1(d_trunc, trunc)
-EMBER_FN1(d_rint, rint)
-EMBER_FN1(d_fabs, fabs)
-#undef EMBER_FN1
-template <typename T>
-__device__ __forceinline__ T d_pow(T x, T y) {
-  if constexpr (std::is_same_v<T, float>) return powf(x, y);
-  else return pow(x, y);
-}
-
 template <typename T>
 __device__ __forceinline__ T softplus_(T x, T beta, T threshold) {
   const T bx = x * beta;
   return bx > threshold ? x : d_log1p(d_exp(bx)) / beta;
-}
-template <typename T>
-__device__ __forceinline__ bool is_neg(T v) {
-  if constexpr (std::is_signed_v<T> || std::is_floating_point_v<T>) return v < T(0);
-  else return false;
-}
-template <typename T>
-__device__ __forceinline__ bool isnan_(T x) {
-  if constexpr (std::is_floating_point_v<T>) return x != x;
-  else return false;
 }
 
 #define EMBER_UF(Name, ...)                                                      \
