@@ -53,3 +53,20 @@ def test_device_generators_are_seeded_and_reproducible():
     d = ember.nn.functional.dropout(ember.ones(1000, device="cuda"), p=0.5, training=True)
     kept = (d.cpu().numpy() != 0).mean()
     assert 0.4 < kept < 0.6 and set(np.unique(d.cpu().numpy())) <= {0.0, 2.0}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_exponential_matches_cpu(dtype):
+    c, g = _pair(dtype, 4099)
+    c.exponential_(0.5, generator=ember.Generator().manual_seed(5))
+    g.exponential_(0.5, generator=ember.Generator().manual_seed(5))
+    np.testing.assert_allclose(g.cpu().numpy(), c.numpy(), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("dtype,low,high", [("int64", -5, 9), ("int32", 0, 1 << 20), ("int64", -(1 << 40), 1 << 40),
+                                            ("float32", 0, 100), ("uint8", 0, 256)])
+def test_random_matches_cpu_exactly(dtype, low, high):
+    c, g = _pair(dtype, 4099)
+    c.random_(low, high, generator=ember.Generator().manual_seed(9))
+    g.random_(low, high, generator=ember.Generator().manual_seed(9))
+    np.testing.assert_array_equal(g.cpu().numpy(), c.numpy())

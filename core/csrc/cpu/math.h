@@ -8,6 +8,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "../ops/special_math.h"
 #include "../tensor/dtype.h"
 
 namespace ember::math {
@@ -72,48 +73,7 @@ inline bool truthy(T x) {
   else return x != T(0);
 }
 
-// digamma (psi) and trigamma (psi'), in double: reflection for x < 0.5, recurrence up to
-// x >= 10, then the asymptotic series (about 1e-15 relative). Poles (0, negative integers): digamma gives -inf at 0
-// and nan at negative integers, trigamma gives inf, as PyTorch.
-inline double digamma_d(double x) {
-  if (std::isnan(x)) return x;
-  if (x == 0) return std::copysign(std::numeric_limits<double>::infinity(), -x);
-  double r = 0;
-  if (x < 0.5) {
-    if (x == std::floor(x)) return std::numeric_limits<double>::quiet_NaN();
-    const double pi = 3.14159265358979323846;
-    r = -pi / std::tan(pi * x);
-    x = 1 - x;
-  }
-  while (x < 10) {
-    r -= 1 / x;
-    x += 1;
-  }
-  double f = 1 / (x * x);
-  double t = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132 +
-             f * (691.0 / 32760 + f * (-1.0 / 12)))))));
-  return r + std::log(x) - 0.5 / x + t;
-}
-inline double trigamma_d(double x) {
-  if (std::isnan(x)) return x;
-  double r = 0, sign = 1;
-  if (x < 0.5) {
-    if (x == std::floor(x)) return std::numeric_limits<double>::infinity();
-    const double pi = 3.14159265358979323846;
-    double s = std::sin(pi * x);
-    r = pi * pi / (s * s);
-    sign = -1;
-    x = 1 - x;
-  }
-  double acc = 0;
-  while (x < 10) {
-    acc += 1 / (x * x);
-    x += 1;
-  }
-  double ix = 1 / x, f = ix * ix;
-  acc += ix + 0.5 * f + ix * f * (1.0 / 6 + f * (-1.0 / 30 + f * (1.0 / 42 + f * (-1.0 / 30 + f * (5.0 / 66)))));
-  return r + sign * acc;
-}
+// digamma_d / trigamma_d: ops/special_math.h (shared with the CUDA kernels).
 
 // Inverse error function: Giles' single/double precision approximation plus two
 // Newton steps, exact to a few ulp over (-1, 1); +-1 -> +-inf, |x| > 1 -> nan.

@@ -1,11 +1,13 @@
 // CUDA kernels of the binary ops (ops/elementwise.h's list): one functor per op over opmath
-// values (16-bit floats compute in float). Integer floor division, remainder and fmod, which must
-// raise on a zero divisor, have no CUDA kernel yet (a clear NotImplementedError); so has complex.
+// values (16-bit floats compute in float). Integer division, remainder, fmod and pow report a
+// zero divisor or a negative power through a device flag, read back after the launch (integer
+// dtypes only), so they raise the CPU's Python errors. Complex has no CUDA kernels yet.
 #include <cmath>
 
 #include "../ops/elementwise.h"
 #include "loop.cuh"
 #include "math.cuh"
+#include "primitives.cuh"
 
 namespace ember {
 namespace cuda {
@@ -41,14 +43,6 @@ EMBER_BF(DivFloorF,  // torch's floor division of floats: exact where a / b roun
 EMBER_BF(DivTruncF, return d_trunc(T(a / b));)
 EMBER_BF(RemainderF, T r = d_fmod(a, b); if (r != T(0) && ((r < T(0)) != (b < T(0)))) r += b; return r;)
 EMBER_BF(FmodF, return d_fmod(a, b);)
-EMBER_BF(PowF, if constexpr (std::is_floating_point_v<T>) return d_pow(a, b);
-         else if constexpr (std::is_same_v<T, bool>) return bool(a || !b);
-         else {
-           if (is_neg(b)) return T(a == T(1) ? 1 : (a == T(-1) ? ((b & 1) ? -1 : 1) : 0));
-           T r = 1, base = a; auto e = b;
-           while (e) { if (e & 1) r = T(r * base); base = T(base * base); e >>= 1; }
-           return r;
-         })
 EMBER_BF(Atan2F, return d_atan2(a, b);)
 EMBER_BF(HypotF, return d_hypot(a, b);)
 EMBER_BF(CopysignF, return d_copysign(a, b);)
@@ -77,6 +71,59 @@ EMBER_BF(SigmoidBackwardF, return T(a * b * (T(1) - b));)
 EMBER_BF(TanhBackwardF, return T(a * (T(1) - b * b));)
 #undef EMBER_BF
 
+// Integer ops that can fail: `err` (device, integer dtypes only) receives the KernelError; a
+// zero divisor divides by 1 instead, as on the CPU.
+template <typename T>
+__device__ __forceinline__ T guard(T b, int* err) {
+  if (b == T(0)) {
+    *err = int(KernelError::ZeroDivision);
+    return T(1);
+  }
+  return b;
+}
+#define EMBER_BF_INT(Name, FloatF, int_expr)                                   \
+  struct Name {                                                                \
+    double p0;                                                                 \
+    int* err;                                                                  \
+    template <typename T>                                                      \
+    __device__ __forceinline__ T operator()(T a, T b) const {                  \
+      if constexpr (std::is_floating_point_v<T>) return FloatF{p0}(a, b);      \
+      else { int_expr }                                                        \
+    }                                                                          \
+  };
+EMBER_BF_INT(DivFloorIF, DivFloorF, b = guard(b, err); T q = T(a / b);
+             if ((a % b != 0) && (is_neg(a) != is_neg(b))) q = T(q - 1); return q;)
+EMBER_BF_INT(DivTruncIF, DivTruncF, return T(a / guard(b, err));)
+EMBER_BF_INT(RemainderIF, RemainderF, b = guard(b, err); T r = T(a % b);
+             if (r != 0 && (is_neg(r) != is_neg(b))) r = T(r + b); return r;)
+EMBER_BF_INT(FmodIF, FmodF, return T(a % guard(b, err));)
+struct PowF {
+  double p0;
+  int* err;
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) return d_pow(a, b);
+    else if constexpr (std::is_same_v<T, bool>) return bool(a || !b);
+    else {
+      if (is_neg(b)) {
+        if (a == T(1)) return T(1);
+        if (a == T(-1)) return T((b & 1) ? -1 : 1);
+        *err = int(KernelError::NegativePower);
+        return T(0);
+      }
+      T r = 1, base = a;
+      auto e = b;
+      while (e) {
+        if (e & 1) r = T(r * base);
+        base = T(base * base);
+        e >>= 1;
+      }
+      return r;
+    }
+  }
+};
+#undef EMBER_BF_INT
+
 template <typename F, bool BoolOut>
 struct BinaryBody {
   const ElementwiseIter& it;
@@ -99,15 +146,43 @@ struct BinaryBody {
   }                                                                                                   \
   EMBER_REGISTER_CUDA(binary_stubs[int(BinaryOp::op)], op##_cuda);
 
+// The same for ops whose integer kernels can fail (functor {p0, err}).
+template <bool BoolOut, typename F>
+struct CheckedBody {
+  const ElementwiseIter& it;
+  double p0;
+  const char* name;
+  int* error;
+  template <typename S>
+  void operator()() const {
+    if constexpr (std::is_floating_point_v<opmath_of<S>>) {
+      BinaryBody<F, BoolOut>{it, F{p0, nullptr}, name}.template operator()<S>();
+    } else {
+      Tensor h;
+      int* flag = scratch_ptr<int>(h, 1);
+      memset_async(flag, 0, sizeof(int));
+      BinaryBody<F, BoolOut>{it, F{p0, flag}, name}.template operator()<S>();
+      *error = read_one(flag);
+    }
+  }
+};
+#define EMBER_CUDA_BINARY_CHECKED(op, Functor, Mask)                                                       \
+  void op##_cuda(ElementwiseIter& it, const Params& p, int* error) {                                       \
+    constexpr OpSpec spec = binary_specs[int(BinaryOp::op)];                                               \
+    constexpr bool kBool = spec.rule == DtypeRule::Bool;                                                   \
+    dispatch_cuda<(Mask) & spec.mask>(it.dtypes[1], #op, CheckedBody<kBool, Functor>{it, p[0], #op, error}); \
+  }                                                                                                        \
+  EMBER_REGISTER_CUDA(binary_stubs[int(BinaryOp::op)], op##_cuda);
+
 EMBER_CUDA_BINARY(add, AddF, kAllRealMask)
 EMBER_CUDA_BINARY(sub, SubF, kAllRealMask)
 EMBER_CUDA_BINARY(mul, MulF, kAllRealMask)
 EMBER_CUDA_BINARY(div, DivF, kFloatMask)
-EMBER_CUDA_BINARY(div_floor, DivFloorF, kFloatMask)
-EMBER_CUDA_BINARY(div_trunc, DivTruncF, kFloatMask)
-EMBER_CUDA_BINARY(remainder, RemainderF, kFloatMask)
-EMBER_CUDA_BINARY(fmod, FmodF, kFloatMask)
-EMBER_CUDA_BINARY(pow, PowF, kAllRealMask)
+EMBER_CUDA_BINARY_CHECKED(div_floor, DivFloorIF, kRealMask)
+EMBER_CUDA_BINARY_CHECKED(div_trunc, DivTruncIF, kRealMask)
+EMBER_CUDA_BINARY_CHECKED(remainder, RemainderIF, kRealMask)
+EMBER_CUDA_BINARY_CHECKED(fmod, FmodIF, kRealMask)
+EMBER_CUDA_BINARY_CHECKED(pow, PowF, kAllRealMask)
 EMBER_CUDA_BINARY(atan2, Atan2F, kFloatMask)
 EMBER_CUDA_BINARY(hypot, HypotF, kFloatMask)
 EMBER_CUDA_BINARY(copysign, CopysignF, kFloatMask)

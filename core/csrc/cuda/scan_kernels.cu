@@ -1,19 +1,23 @@
 // CUDA kernels of the scans (ops/reduce.h's ScanPlan: the input as (outer, n, inner), the output
 // contiguous): cumsum, cumprod, cummax/cummin (with indices) and logcumsumexp, the CPU's
 // formulas and accumulator types. One thread per (outer, inner) line walks its n elements in
-// order (coalesced across inner), so results are sequential sums like the CPU's. A single long
-// line (inner = outer = 1) runs on one thread: correct, not fast; a parallel (decoupled
-// look-back) scan is the next step for those.
+// order (coalesced across inner), so results are sequential sums like the CPU's.
+// cumsum and cumprod over few long lines (fewer than kFewLines lines of at least kChunk * 4
+// elements) split each line into chunks: chunk totals, a scan of the totals per line, then
+// each chunk rescans from its prefix (integers exact; floats summed in double, in a different
+// order from the CPU's). The other scans still take one thread per line.
 #include <cmath>
 
 #include "../ops/reduce.h"
-#include "loop.cuh"
+#include "primitives.cuh"
 
 namespace ember {
 namespace cuda {
 namespace {
 
 constexpr int kScanThreads = 128;
+constexpr int64_t kFewLines = 4096;
+constexpr int64_t kChunk = 512;
 
 struct Line {
   int64_t o, j;
@@ -25,24 +29,95 @@ __device__ __forceinline__ bool line_of(const ScanPlan& pl, Line& l) {
   return true;
 }
 
+template <typename In>
+using Acc = std::conditional_t<std::is_floating_point_v<opmath_of<In>>, double, uint64_t>;
+
+template <typename In, bool kProd>
+__device__ __forceinline__ Acc<In> step(Acc<In> st, const char* p) {
+  using A = Acc<In>;
+  const opmath_of<In> x = Dev<In>::load(p);
+  const A xa = std::is_same_v<A, double> ? A(double(x)) : A(int64_t(x));
+  return kProd ? A(st * xa) : A(st + xa);
+}
+
+// Elements [i0, i1) of line (o, j) from state st; writes them when kWrite; returns the state.
+template <typename In, typename Out, bool kProd, bool kWrite>
+__device__ __forceinline__ Acc<In> scan_range(const ScanPlan& pl, int64_t o, int64_t j, int64_t i0, int64_t i1,
+                                              Acc<In> st) {
+  const char* in = pl.in + o * pl.s_outer + j * pl.s_inner;
+  char* out = pl.out[0] + ((o * pl.n) * pl.inner + j) * int64_t(sizeof(Out));
+  for (int64_t i = i0; i < i1; ++i) {
+    st = step<In, kProd>(st, in + i * pl.s_n);
+    if constexpr (kWrite) {
+      using M = opmath_of<Out>;
+      M v;
+      if constexpr (std::is_same_v<Acc<In>, double>) v = convert<M>(st);
+      else v = convert<M>(int64_t(st));
+      Dev<Out>::store(out + i * pl.inner * int64_t(sizeof(Out)), v);
+    }
+  }
+  return st;
+}
+
 template <typename In, typename Out, bool kProd>
 __global__ void cum_arith_kernel(ScanPlan pl) {
   Line l;
   if (!line_of(pl, l)) return;
-  using A = std::conditional_t<std::is_floating_point_v<opmath_of<In>>, double, uint64_t>;
-  A st = kProd ? A(1) : A(0);
-  const char* in = pl.in + l.o * pl.s_outer + l.j * pl.s_inner;
-  char* out = pl.out[0] + ((l.o * pl.n) * pl.inner + l.j) * int64_t(sizeof(Out));
-  for (int64_t i = 0; i < pl.n; ++i) {
-    const opmath_of<In> x = Dev<In>::load(in + i * pl.s_n);
-    const A xa = std::is_same_v<A, double> ? A(double(x)) : A(int64_t(x));
-    st = kProd ? A(st * xa) : A(st + xa);
-    using M = opmath_of<Out>;
-    M v;
-    if constexpr (std::is_same_v<A, double>) v = convert<M>(st);
-    else v = convert<M>(int64_t(st));
-    Dev<Out>::store(out + i * pl.inner * int64_t(sizeof(Out)), v);
+  scan_range<In, Out, kProd, true>(pl, l.o, l.j, 0, pl.n, kProd ? Acc<In>(1) : Acc<In>(0));
+}
+
+// Chunked form: thread (line, c) owns elements [c * kChunk, (c + 1) * kChunk) of its line.
+template <typename In, bool kProd>
+__global__ void cum_chunk_total_kernel(ScanPlan pl, int64_t chunks, Acc<In>* tot) {
+  const int64_t t = int64_t(blockIdx.x) * kScanThreads + threadIdx.x;
+  if (t >= pl.outer * pl.inner * chunks) return;
+  const int64_t line = t / chunks, c = t % chunks;
+  const int64_t i1 = (c + 1) * kChunk < pl.n ? (c + 1) * kChunk : pl.n;
+  tot[t] = scan_range<In, In, kProd, false>(pl, line / pl.inner, line % pl.inner, c * kChunk, i1,
+                                            kProd ? Acc<In>(1) : Acc<In>(0));
+}
+
+// Per line: tot becomes the exclusive prefix of the chunk totals.
+template <typename A, bool kProd>
+__global__ void cum_chunk_prefix_kernel(int64_t lines, int64_t chunks, A* tot) {
+  const int64_t line = int64_t(blockIdx.x) * kScanThreads + threadIdx.x;
+  if (line >= lines) return;
+  A acc = kProd ? A(1) : A(0);
+  for (int64_t c = 0; c < chunks; ++c) {
+    const A v = tot[line * chunks + c];
+    tot[line * chunks + c] = acc;
+    acc = kProd ? A(acc * v) : A(acc + v);
   }
+}
+
+template <typename In, typename Out, bool kProd>
+__global__ void cum_chunk_write_kernel(ScanPlan pl, int64_t chunks, const Acc<In>* prefix) {
+  const int64_t t = int64_t(blockIdx.x) * kScanThreads + threadIdx.x;
+  if (t >= pl.outer * pl.inner * chunks) return;
+  const int64_t line = t / chunks, c = t % chunks;
+  const int64_t i1 = (c + 1) * kChunk < pl.n ? (c + 1) * kChunk : pl.n;
+  scan_range<In, Out, kProd, true>(pl, line / pl.inner, line % pl.inner, c * kChunk, i1, prefix[t]);
+}
+
+template <typename In, typename Out, bool kProd>
+void run_cum(const ScanPlan& pl) {
+  const char* name = kProd ? "cumprod" : "cumsum";
+  cudaStream_t s = current_stream_here();
+  const int64_t lines = pl.outer * pl.inner;
+  if (lines >= kFewLines || pl.n < 4 * kChunk) {
+    cum_arith_kernel<In, Out, kProd><<<blocks_for(lines, kScanThreads), kScanThreads, 0, s>>>(pl);
+    return check_launch(name);
+  }
+  const int64_t chunks = (pl.n + kChunk - 1) / kChunk;
+  Tensor h;
+  Acc<In>* tot = scratch_ptr<Acc<In>>(h, lines * chunks);
+  const unsigned grid = blocks_for(lines * chunks, kScanThreads);
+  cum_chunk_total_kernel<In, kProd><<<grid, kScanThreads, 0, s>>>(pl, chunks, tot);
+  check_launch(name);
+  cum_chunk_prefix_kernel<Acc<In>, kProd><<<blocks_for(lines, kScanThreads), kScanThreads, 0, s>>>(lines, chunks, tot);
+  check_launch(name);
+  cum_chunk_write_kernel<In, Out, kProd><<<grid, kScanThreads, 0, s>>>(pl, chunks, tot);
+  check_launch(name);
 }
 
 template <typename In, bool kMax>
@@ -94,13 +169,9 @@ struct CumBody {
   template <typename In>
   void operator()() const {
     if constexpr (std::is_integral_v<In>) {
-      if (pl.out_dtype == ScalarType::Int64) {
-        cum_arith_kernel<In, int64_t, kProd><<<scan_grid(pl), kScanThreads, 0, current_stream_here()>>>(pl);
-        return check_launch(kProd ? "cumprod" : "cumsum");
-      }
+      if (pl.out_dtype == ScalarType::Int64) return run_cum<In, int64_t, kProd>(pl);
     }
-    cum_arith_kernel<In, In, kProd><<<scan_grid(pl), kScanThreads, 0, current_stream_here()>>>(pl);
-    check_launch(kProd ? "cumprod" : "cumsum");
+    run_cum<In, In, kProd>(pl);
   }
 };
 template <bool kProd>

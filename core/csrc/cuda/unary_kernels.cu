@@ -1,10 +1,12 @@
 // CUDA kernels of the unary ops (ops/elementwise.h's list): one functor per op over opmath values
-// (16-bit floats compute in float), the same formulas as cpu/unary_kernels.cpp. digamma,
-// trigamma and complex inputs have no CUDA kernel yet (a clear NotImplementedError).
+// (16-bit floats compute in float), the same formulas as cpu/unary_kernels.cpp (digamma and
+// trigamma: the CPU's double code, ops/special_math.h). Complex inputs have no CUDA kernel yet
+// (a clear NotImplementedError).
 #include <cfloat>
 #include <cmath>
 
 #include "../ops/elementwise.h"
+#include "../ops/special_math.h"
 #include "loop.cuh"
 #include "math.cuh"
 
@@ -50,6 +52,8 @@ EMBER_UF(ErfF, return d_erf(x);)
 EMBER_UF(ErfcF, return d_erfc(x);)
 EMBER_UF(ErfinvF, return d_erfinv(x);)
 EMBER_UF(LgammaF, return d_lgamma(x);)
+EMBER_UF(DigammaF, return T(digamma_d(double(x)));)
+EMBER_UF(TrigammaF, return T(trigamma_d(double(x)));)
 EMBER_UF(SigmoidF, return T(1) / (T(1) + d_exp(-x));)
 EMBER_UF(LogitF, if (p0 < 0) return d_log(x / (T(1) - x));
          const T lo = T(p0), hi = T(1 - p0);
@@ -174,6 +178,8 @@ EMBER_CUDA_UNARY(erf, ErfF, kFloatMask)
 EMBER_CUDA_UNARY(erfc, ErfcF, kFloatMask)
 EMBER_CUDA_UNARY(erfinv, ErfinvF, kFloatMask)
 EMBER_CUDA_UNARY(lgamma, LgammaF, kFloatMask)
+EMBER_CUDA_UNARY(digamma, DigammaF, kFloatMask)
+EMBER_CUDA_UNARY(trigamma, TrigammaF, kFloatMask)
 EMBER_CUDA_UNARY(sigmoid, SigmoidF, kFloatMask)
 EMBER_CUDA_UNARY(logit, LogitF, kFloatMask)
 EMBER_CUDA_UNARY(silu, SiluF, kFloatMask)

@@ -279,6 +279,8 @@ Advanced prepare_advanced(const char* op, const Tensor& x, const std::vector<std
       continue;
     }
     Tensor t = *e;
+    // CPU indices (Python lists become CPU tensors) move to x's device, as in PyTorch
+    if (t.device().is_cpu() && !x.device().is_cpu()) t = to_device(t, x.device(), t.dtype());
     check_device(op, x, t, "index tensors");
     if (t.dtype() == ScalarType::UInt8) t = to_dtype(t, ScalarType::Bool);
     if (t.dtype() == ScalarType::Bool) {

@@ -256,9 +256,9 @@ Tensor randperm(int64_t n, ScalarType dtype, const GeneratorPtr& gen, Device dev
   EMBER_CHECK(!is_complex(dtype) && dtype != ScalarType::Bool, TypeError,
               "[randperm] unsupported dtype: expected an integer or floating point dtype, got ", dtype);
   EMBER_CHECK(n == 0 || n - 1 <= dtype_max(dtype), ValueError, "[randperm] n=", n, " is too large for ", dtype);
-  PhiloxKey key = gen_of(gen).next();
   Tensor r = empty({n}, ScalarType::Int64, device);
-  if (n > 0) randperm_stub(device, r, key);
+  PhiloxKey key = gen_of(gen, r.device()).next();
+  if (n > 0) randperm_stub(r.device(), r, key);
   return dtype == ScalarType::Int64 ? r : to_dtype(r, dtype);
 }
 
@@ -315,7 +315,7 @@ Tensor multinomial(const Tensor& probs, int64_t n, bool replacement, const Gener
   Tensor pf = as_f64(probs);
   pf = make_view(pf, {rows, cats}, {cats, 1}, pf.offset());
   Tensor r = empty({rows, n}, ScalarType::Int64, probs.device());
-  PhiloxKey key = gen_of(gen).next();
+  PhiloxKey key = gen_of(gen, probs.device()).next();
   int err = rows > 0 ? multinomial_stub(probs.device(), r, pf, key, n, replacement) : 0;
   EMBER_CHECK(err != 1, ValueError, "[multinomial] probability tensor contains either inf, nan or element < 0");
   EMBER_CHECK(err != 2, ValueError, "[multinomial] invalid multinomial distribution (sum of probabilities <= 0)");

@@ -34,11 +34,10 @@ void check_nonempty(const char* op, const std::vector<Tensor>& ts) {
   EMBER_CHECK(!ts.empty(), ValueError, "[", op, "] expected a non-empty list of tensors, got an empty list");
 }
 
-// Reads a small integer tensor (repeats) on the host.
+// Reads a small integer tensor (repeats) on the host (one copy back from a GPU).
 std::vector<int64_t> host_ints(const Tensor& t) {
-  Tensor c = contiguous(to_dtype(t, ScalarType::Int64));
-  EMBER_CHECK(c.device().is_cpu(), NotImplementedError, "[repeat_interleave] tensor repeats on ", c.device(),
-              " need the CUDA backend");
+  Tensor c = contiguous(t.device().is_cpu() ? to_dtype(t, ScalarType::Int64)
+                                            : to_device(t, Device(), ScalarType::Int64));
   const int64_t* p = c.data<int64_t>();
   return std::vector<int64_t>(p, p + c.numel());
 }

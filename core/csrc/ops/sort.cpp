@@ -193,7 +193,7 @@ Tensor search_impl(const char* op, const Tensor& seq, const Tensor& values, bool
     int64_t bad = searchsorted_stub(seq.device(), r, seq_c, val_c, sorter_c, right);
     if (bad >= 0)
       throw IndexError(str("[", op, "] sorter index out of range: expected values in [0, ", seq.sizes().back(),
-                           "), got ", sorter_c.data<int64_t>()[bad], " at position ", bad));
+                           "), got ", item(select(reshape(sorter_c, {-1}), 0, bad)).to<int64_t>(), " at position ", bad));
   }
   return write_out(op, r, out);
 }
