@@ -59,7 +59,20 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
-from . import amp, data, nn, optim  # noqa: E402,F401
+from . import amp, backends, data, nn, optim  # noqa: E402,F401
+
+
+def set_float32_matmul_precision(precision):
+    """As torch.set_float32_matmul_precision: "highest" (float32 products in float32, the
+    default) or "high" / "medium" (CUDA float32 products may use TF32 tensor cores)."""
+    if precision not in ("highest", "high", "medium"):
+        raise ValueError(f"[set_float32_matmul_precision] expected 'highest', 'high' or 'medium', got {precision!r}")
+    backends.cuda.matmul.allow_tf32 = precision != "highest"
+
+
+def get_float32_matmul_precision():
+    """"highest" unless TF32 is allowed for float32 products ("high")."""
+    return "high" if backends.cuda.matmul.allow_tf32 else "highest"
 
 
 def _accepts_requires_grad(fn):

@@ -354,3 +354,38 @@ def manual_seed_all(seed):
 def initial_seed():
     """The seed of the current device's generator."""
     return _rt.initial_seed(-1)
+
+
+# ---- math libraries ------------------------------------------------------------------------------
+def _wheel_library(soname):
+    """Path of `soname` in an installed nvidia wheel for CUDA 13 (nvidia/cu13/lib), or None."""
+    import importlib.util
+    import os
+
+    try:
+        spec = importlib.util.find_spec("nvidia")
+    except (ImportError, ValueError):
+        return None
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(root, "cu13", "lib", soname)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _register_libraries():
+    """Tells the core where pip put cuBLAS; it is loaded at the first GPU matmul, not here."""
+    if not is_built():
+        return
+    path = _wheel_library("libcublas.so.13")
+    if path:
+        _rt.set_library_path("cublas", path)
+
+
+def _load_cublas():
+    """Loads cuBLAS now; returns the path it came from. Raises RuntimeError, with the command
+    that installs it, when it cannot be found (pip install "ember[cuda]")."""
+    return _rt.load_cublas()
+
+
+_register_libraries()

@@ -570,3 +570,12 @@ def test_conv_large_outputs_tiled_paths(kw):
         e[idx] = 1.0
         num = (ref_conv(x, w + e, **kw) * gy).sum() - (ref_conv(x, w - e, **kw) * gy).sum()
         assert math.isclose(wt.grad.numpy()[idx], num / 2, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_layer_norm_with_a_bias_and_no_weight_adds_the_bias():
+    # regression: the fused row kernel dropped a bias given without a weight
+    x = np.random.default_rng(0).standard_normal((5, 7))
+    b = np.random.default_rng(1).standard_normal(7)
+    want = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) + b
+    got = ember.nn.functional.layer_norm(ember.from_numpy(x), (7,), weight=None, bias=ember.from_numpy(b))
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)

@@ -5,8 +5,8 @@ namespace ember {
 namespace {
 thread_local bool t_grad_enabled = true;
 thread_local bool t_inference = false;
-thread_local bool t_autocast = false;
-thread_local ScalarType t_autocast_dtype = ScalarType::BFloat16;
+thread_local bool t_autocast[kNumDeviceTypes] = {false, false};
+thread_local ScalarType t_autocast_dtype[kNumDeviceTypes] = {ScalarType::BFloat16, ScalarType::Float16};
 bool g_anomaly = false;  // process-wide, as PyTorch's
 bool g_anomaly_nan = true;
 }  // namespace
@@ -16,11 +16,11 @@ bool inference_mode_enabled() { return t_inference; }
 
 namespace autograd {
 bool GradMode::is_enabled() { return t_grad_enabled; }
-bool AutocastMode::is_enabled() { return t_autocast; }
-ScalarType AutocastMode::dtype() { return t_autocast_dtype; }
-void AutocastMode::set(bool enabled, ScalarType dtype) {
-  t_autocast = enabled;
-  t_autocast_dtype = dtype;
+bool AutocastMode::is_enabled(DeviceType d) { return t_autocast[int(d)]; }
+ScalarType AutocastMode::dtype(DeviceType d) { return t_autocast_dtype[int(d)]; }
+void AutocastMode::set(bool enabled, ScalarType dtype, DeviceType d) {
+  t_autocast[int(d)] = enabled;
+  t_autocast_dtype[int(d)] = dtype;
 }
 void GradMode::set_enabled(bool enabled) { t_grad_enabled = enabled; }
 bool InferenceMode::is_enabled() { return t_inference; }

@@ -1,5 +1,6 @@
 // Grad modes: thread-local switches read by every op front end.
 #pragma once
+#include "../tensor/device.h"
 #include "../tensor/dtype.h"
 
 namespace ember {
@@ -21,24 +22,34 @@ struct AnomalyMode {
   static void set_enabled(bool enabled, bool check_nan = true);
 };
 
-// ember.autocast on the CPU: while enabled, the lower-precision ops (the matmul family and
-// convolutions) cast float operands to `dtype` first. Off during backward.
+// ember.autocast, per device type (thread-local, as PyTorch's): while enabled for a tensor's
+// device, the lower-precision ops (the matmul family and convolutions) cast float operands to
+// that device's `dtype` first. Off during backward. The one-argument forms are the CPU's.
 struct AutocastMode {
-  static bool is_enabled();
-  static ScalarType dtype();
-  static void set(bool enabled, ScalarType dtype);
+  static bool is_enabled(DeviceType d = DeviceType::CPU);
+  static ScalarType dtype(DeviceType d = DeviceType::CPU);
+  static void set(bool enabled, ScalarType dtype, DeviceType d = DeviceType::CPU);
 };
 
+// Turns autocast off for every device type in its scope.
 class AutocastOff {
  public:
-  AutocastOff() : prev_(AutocastMode::is_enabled()), dtype_(AutocastMode::dtype()) { AutocastMode::set(false, dtype_); }
-  ~AutocastOff() { AutocastMode::set(prev_, dtype_); }
+  AutocastOff() {
+    for (int d = 0; d < kNumDeviceTypes; ++d) {
+      prev_[d] = AutocastMode::is_enabled(DeviceType(d));
+      dtype_[d] = AutocastMode::dtype(DeviceType(d));
+      AutocastMode::set(false, dtype_[d], DeviceType(d));
+    }
+  }
+  ~AutocastOff() {
+    for (int d = 0; d < kNumDeviceTypes; ++d) AutocastMode::set(prev_[d], dtype_[d], DeviceType(d));
+  }
   AutocastOff(const AutocastOff&) = delete;
   AutocastOff& operator=(const AutocastOff&) = delete;
 
  private:
-  bool prev_;
-  ScalarType dtype_;
+  bool prev_[kNumDeviceTypes];
+  ScalarType dtype_[kNumDeviceTypes];
 };
 
 // Scoped grad mode (ember.no_grad / enable_grad in C++).

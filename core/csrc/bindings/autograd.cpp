@@ -421,8 +421,14 @@ void init_autograd(py::module_& m) {
   });
   m.def("is_grad_enabled", &GradMode::is_enabled, "Whether ops record gradients on this thread.");
   m.def("_set_grad_enabled", &GradMode::set_enabled, py::arg("mode"));
-  m.def("_set_autocast", &AutocastMode::set, py::arg("enabled"), py::arg("dtype"));
+  m.def("_set_autocast", [](bool e, ScalarType t) { AutocastMode::set(e, t, DeviceType::CPU); }, py::arg("enabled"),
+        py::arg("dtype"));
   m.def("_get_autocast", [] { return py::make_tuple(AutocastMode::is_enabled(), AutocastMode::dtype()); });
+  m.def("_set_autocast_cuda", [](bool e, ScalarType t) { AutocastMode::set(e, t, DeviceType::CUDA); },
+        py::arg("enabled"), py::arg("dtype"));
+  m.def("_get_autocast_cuda", [] {
+    return py::make_tuple(AutocastMode::is_enabled(DeviceType::CUDA), AutocastMode::dtype(DeviceType::CUDA));
+  });
   m.def("is_inference_mode_enabled", &InferenceMode::is_enabled);
   m.def("_set_inference_mode", &InferenceMode::set_enabled, py::arg("mode"));
   m.def("is_anomaly_enabled", &AnomalyMode::is_enabled);

@@ -1,6 +1,7 @@
 // ember._C._cuda: the runtime hooks of ops/cuda_hooks.h for ember/cuda.py (which wraps them in
 // PyTorch's torch.cuda API). Streams and events travel as integer handles.
 #include "../ops/cuda_hooks.h"
+#include "../ops/linalg.h"
 #include "../ops/dispatch.h"
 #include "../ops/elementwise.h"
 #include "../tensor/tensor.h"
@@ -77,6 +78,12 @@ void init_cuda(py::module_& root) {
   m.def("manual_seed", &cuda::manual_seed, py::arg("seed"));
   m.def("manual_seed_device", &cuda::manual_seed_device, py::arg("seed"), py::arg("index"));
   m.def("initial_seed", &cuda::initial_seed, py::arg("index") = -1);
+
+  // math libraries loaded at run time, and their settings
+  m.def("set_library_path", &cuda::set_library_path, py::arg("name"), py::arg("path"));
+  m.def("load_cublas", &cuda::load_cublas);
+  m.def("matmul_allow_tf32", &matmul_allow_tf32);
+  m.def("set_matmul_allow_tf32", &set_matmul_allow_tf32, py::arg("allow"));
 
   // pinned host memory
   auto cls = tensor_class(root);

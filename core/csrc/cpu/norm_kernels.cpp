@@ -50,6 +50,9 @@ EMBER_HOT512 void layer_norm_rows(const RowNormArgs& a, const T* x, const T* w, 
     } else if (w) {
 #pragma omp simd
       for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st * w[i];
+    } else if (b) {
+#pragma omp simd
+      for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st + b[i];
     } else {
 #pragma omp simd
       for (int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mt) * st;

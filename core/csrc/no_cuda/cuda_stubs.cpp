@@ -23,6 +23,8 @@ int cuda_device_count() { return 0; }
 bool cuda_compiled() { return false; }
 
 namespace cuda {
+void set_library_path(const std::string&, const std::string&) {}
+std::string load_cublas() { no_cuda("matmul"); }
 int current_device() { no_cuda("current_device"); }
 void set_device(int) { no_cuda("set_device"); }
 void synchronize(int) { no_cuda("synchronize"); }

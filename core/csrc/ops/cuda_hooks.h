@@ -85,5 +85,12 @@ void manual_seed(uint64_t seed);   // every device
 void manual_seed_device(uint64_t seed, int index);
 uint64_t initial_seed(int index);
 
+// ---- math libraries, loaded at run time -------------------------------------------------------
+// Where ember/cuda.py found a library of an installed nvidia wheel ("cublas": the path of
+// libcublas.so.13); tried before EMBER_CUBLAS_PATH's absence falls back to the system search.
+void set_library_path(const std::string& name, const std::string& path);
+// Loads cuBLAS once; returns the path it came from. Raises with the install hint.
+std::string load_cublas();
+
 }  // namespace cuda
 }  // namespace ember

@@ -2,6 +2,8 @@
 // then the batched GEMM stub. einsum/tensordot/kron are in ops/einsum.cpp.
 #include "linalg.h"
 
+#include <atomic>
+
 #include <algorithm>
 
 #include "creation.h"
@@ -11,6 +13,12 @@
 namespace ember {
 
 DispatchStub<GemmKernel> gemm_stub("matmul");
+
+namespace {
+std::atomic<bool> g_allow_tf32{false};
+}
+bool matmul_allow_tf32() { return g_allow_tf32.load(std::memory_order_relaxed); }
+void set_matmul_allow_tf32(bool allow) { g_allow_tf32.store(allow, std::memory_order_relaxed); }
 
 namespace {
 

@@ -41,6 +41,10 @@ struct GemmArgs {
 };
 
 using GemmKernel = void (*)(const GemmArgs&);
+// float32 products on CUDA may use TF32 tensor cores (torch.backends.cuda.matmul.allow_tf32;
+// off by default, as in PyTorch).
+bool matmul_allow_tf32();
+void set_matmul_allow_tf32(bool allow);
 extern DispatchStub<GemmKernel> gemm_stub;
 
 // True when a rows x cols matrix with these element strides can be handed to BLAS as is.

@@ -15,9 +15,8 @@ bool like(const Tensor& p, const Tensor& t) {
   return t.defined() && t.sizes() == p.sizes() && t.dtype() == p.dtype() && t.device() == p.device() &&
          t.is_contiguous() && !t.impl()->is_inference;
 }
-bool param_ok(const Tensor& p) {
-  return (p.dtype() == ScalarType::Float32 || p.dtype() == ScalarType::Float64) && p.is_contiguous() &&
-         p.device().is_cpu();
+bool param_ok(const Tensor& p) {  // CPU or CUDA (the state shares the parameter's device)
+  return (p.dtype() == ScalarType::Float32 || p.dtype() == ScalarType::Float64) && p.is_contiguous();
 }
 }  // namespace
 
@@ -30,7 +29,7 @@ bool fused_adam_(const std::vector<Tensor>& params, const std::vector<Tensor>& g
   for (size_t i = 0; i < n; ++i) {
     if (!param_ok(params[i]) || !like(params[i], grads[i]) || !like(params[i], m[i]) || !like(params[i], v[i]) ||
         (args.amsgrad && !like(params[i], vmax[i])) || steps[i].numel() != 1 ||
-        steps[i].dtype() != ScalarType::Float32 || !steps[i].is_contiguous())
+        steps[i].dtype() != ScalarType::Float32 || !steps[i].is_contiguous() || !steps[i].device().is_cpu())
       return false;
   }
   for (size_t i = 0; i < n; ++i) {

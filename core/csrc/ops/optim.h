@@ -1,8 +1,9 @@
 // Fused multi-tensor optimizer updates (ember.optim's fast path): one pass over each
 // parameter updates it and its state in place, with PyTorch's single-tensor order of
-// operations. The front end checks that every tensor is a contiguous float32/float64 CPU
-// tensor of its parameter's dtype and shape, and returns false (touching nothing) otherwise,
-// when ember.optim falls back to ordinary ops.
+// operations. The front end checks that every tensor is a contiguous float32/float64 tensor of
+// its parameter's dtype, shape and device (CPU or CUDA; the step counters stay on the CPU, as in
+// PyTorch), and returns false (touching nothing) otherwise, when ember.optim falls back to
+// ordinary ops.
 #pragma once
 #include <vector>
 

@@ -17,7 +17,13 @@ FP32_OPS = ("cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss"
             "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "triplet_margin_loss",
             "poisson_nll_loss", "ctc_loss")
 
-_cuda_state = [False, None]  # the CUDA backend reads this once it exists
+
+
+def _switches(device_type):
+    """(get, set) of the thread-local autocast state of device_type in the core."""
+    if device_type == "cpu":
+        return _C._get_autocast, _C._set_autocast
+    return _C._get_autocast_cuda, _C._set_autocast_cuda
 
 
 def _default_dtype(device_type):
@@ -31,7 +37,8 @@ class autocast:
     Args:
         device_type: "cpu" or "cuda".
         dtype: the lower precision, default ember.bfloat16 on the CPU (float16 for CUDA).
-            CPU autocast supports bfloat16 and float16.
+            Both devices support bfloat16 and float16; each has its own switch (CPU and CUDA
+            autocast can be on together, each casting the ops on its tensors).
         enabled: False makes it a no-op (handy for a flag).
         cache_enabled: accepted for PyTorch compatibility.
 
@@ -48,29 +55,22 @@ class autocast:
             raise ValueError(f"[autocast] device_type must be 'cpu' or 'cuda', got {device_type!r}")
         from .. import bfloat16, float16
         dtype = _default_dtype(device_type) if dtype is None else dtype
-        if device_type == "cpu" and dtype not in (bfloat16, float16):
-            raise ValueError(f"[autocast] CPU autocast supports bfloat16 and float16, got {dtype}")
+        if dtype not in (bfloat16, float16):
+            raise ValueError(f"[autocast] {device_type.upper()} autocast supports bfloat16 and float16, got {dtype}")
         self.device_type, self.fast_dtype, self._enabled = device_type, dtype, bool(enabled)
         self._prev = []
 
     def __enter__(self):
-        if self.device_type == "cpu":
-            self._prev.append(_C._get_autocast())
-            if self._enabled:
-                _C._set_autocast(True, self.fast_dtype)
-            else:
-                _C._set_autocast(False, self._prev[-1][1])
+        get, put = _switches(self.device_type)
+        self._prev.append(get())
+        if self._enabled:
+            put(True, self.fast_dtype)
         else:
-            self._prev.append(tuple(_cuda_state))
-            _cuda_state[:] = [self._enabled, self.fast_dtype]
+            put(False, self._prev[-1][1])
         return self
 
     def __exit__(self, *exc):
-        prev = self._prev.pop()
-        if self.device_type == "cpu":
-            _C._set_autocast(*prev)
-        else:
-            _cuda_state[:] = list(prev)
+        _switches(self.device_type)[1](*self._prev.pop())
         return False
 
     def __call__(self, fn):
@@ -88,7 +88,7 @@ def is_autocast_enabled(device_type="cpu"):
         >>> ember.is_autocast_enabled("cpu")
         False
     """
-    return _C._get_autocast()[0] if device_type == "cpu" else bool(_cuda_state[0])
+    return bool(_switches(device_type)[0]()[0])
 
 
 def get_autocast_dtype(device_type="cpu"):
@@ -98,14 +98,17 @@ def get_autocast_dtype(device_type="cpu"):
         >>> ember.get_autocast_dtype("cpu")
         ember.bfloat16
     """
-    if device_type == "cpu":
-        return _C._get_autocast()[1]
-    return _cuda_state[1] or _default_dtype(device_type)
+    return _switches(device_type)[0]()[1]
 
 
 def _fp32(*tensors):
-    """Under CPU autocast, float16/bfloat16 tensors widened to float32 (for the FP32_OPS)."""
-    if not _C._get_autocast()[0]:
+    """Under autocast (of the tensors' device), float16/bfloat16 tensors widened to float32
+    (for the FP32_OPS)."""
+    cpu, cuda = _C._get_autocast()[0], _C._get_autocast_cuda()[0]
+    if not (cpu or cuda):
         return tensors
+
+    def on(t):
+        return cuda if getattr(t, "is_cuda", False) else cpu
     return tuple(t.float() if t is not None and hasattr(t, "is_floating_point") and t.is_floating_point()
-                 and t.itemsize == 2 else t for t in tensors)
+                 and t.itemsize == 2 and on(t) else t for t in tensors)

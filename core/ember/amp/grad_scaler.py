@@ -128,7 +128,7 @@ class GradScaler:
 
     def _unscale_grads_(self, optimizer, inv_scale, allow_fp16):
         """Multiplies every gradient by inv_scale in place; returns 1.0 if any was inf/NaN else 0.0."""
-        found_inf = False
+        finite = {}  # device -> per-gradient "all finite" flags, read back once per device
         with ember.no_grad():
             for group in optimizer.param_groups:
                 for param in group["params"]:
@@ -138,10 +138,10 @@ class GradScaler:
                     if not allow_fp16 and grad.dtype == ember.float16:
                         raise ValueError("[GradScaler.unscale_] Attempting to unscale FP16 gradients: keep the "
                                          "parameters (master weights) in float32, got a float16 gradient")
-                    if not found_inf and not bool(ember.isfinite(grad).all().item()):
-                        found_inf = True
+                    finite.setdefault(str(grad.device), []).append(ember.isfinite(grad).all())
                     if inv_scale != 1.0:
                         grad.mul_(inv_scale)
+        found_inf = any(not bool(ember.stack(flags).all().item()) for flags in finite.values())
         return ember.full((), 1.0 if found_inf else 0.0, dtype=ember.float32)
 
     def unscale_(self, optimizer):

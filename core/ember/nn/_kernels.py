@@ -460,7 +460,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shift = -running_mean * scale if bias is None else bias - running_mean * scale
     needs_grad = ember.is_grad_enabled() and any(t is not None and t.requires_grad for t in
                                                  (input, running_mean, running_var, weight, bias))
-    if not needs_grad and input.dtype in (ember.float32, ember.float64) and input.device.type == "cpu":
+    if not needs_grad and input.dtype in (ember.float32, ember.float64):
         # inference: one pass over the input instead of a multiply and an add
         return _nn.channel_affine(input, scale.to(input.dtype).contiguous(), shift.to(input.dtype).contiguous())
     return input * _channel_view(scale.to(input.dtype), nd) + _channel_view(shift.to(input.dtype), nd)
