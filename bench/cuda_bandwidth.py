@@ -17,10 +17,11 @@ if os.environ.get("EMBER_INPLACE"):
 import ember  # noqa: E402
 
 
-def _time(lib, fn, reps):
-    """Seconds per call of fn, from CUDA events around reps calls after one warm-up call
+def _time(lib, fn, reps, warmup=1):
+    """Seconds per call of fn, from CUDA events around reps calls after `warmup` calls
     (lib: ember or torch, whose cuda modules share this API)."""
-    fn()
+    for _ in range(warmup):
+        fn()
     lib.cuda.synchronize()
     start, end = lib.cuda.Event(enable_timing=True), lib.cuda.Event(enable_timing=True)
     start.record()

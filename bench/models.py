@@ -129,3 +129,73 @@ def lstm_lm(nn, vocab=10000, dim=256, layers=2):
             out, _ = self.rnn(self.embed(tokens))  # (T, B, dim)
             return self.head(out).flatten(0, 1)  # (T * B, vocab)
     return LSTMLM()
+
+
+def _bottleneck(nn, cin, width, stride):
+    class Bottleneck(nn.Module):
+        def __init__(self):
+            super().__init__()
+            cout = width * 4
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+                nn.Conv2d(width, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+                nn.Conv2d(width, cout, 1, bias=False), nn.BatchNorm2d(cout))
+            self.shortcut = nn.Identity()
+            if stride != 1 or cin != cout:
+                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            return (self.body(x) + self.shortcut(x)).relu()
+    return Bottleneck()
+
+
+def resnet50(nn, num_classes=1000):
+    """ResNet-50 (torchvision's v1.5 layout: stride in the 3x3 conv) for 224x224 images."""
+    class ResNet50(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                                      nn.MaxPool2d(3, 2, 1))
+            blocks, cin = [], 64
+            for i, (width, n) in enumerate(zip((64, 128, 256, 512), (3, 4, 6, 3))):
+                for b in range(n):
+                    blocks.append(_bottleneck(nn, cin, width, 2 if b == 0 and i > 0 else 1))
+                    cin = width * 4
+            self.layers = nn.Sequential(*blocks)
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(cin, num_classes)
+
+        def forward(self, x):  # (B, 3, 224, 224)
+            return self.fc(self.pool(self.layers(self.stem(x))).flatten(1))
+    return ResNet50()
+
+
+def gpt_decoder(nn, F, vocab=50304, d=768, heads=12, layers=12, ctx=1024):
+    """A GPT-2-small-style decoder: token + position embeddings, pre-norm blocks of causal
+    scaled-dot-product attention and a GELU MLP, a final LayerNorm and an untied LM head.
+    F: the library's nn.functional (for scaled_dot_product_attention)."""
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+            self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+        def forward(self, x):  # (B, T, d)
+            B, T, _ = x.shape
+            q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
+            q, k, v = (t.reshape(B, T, heads, d // heads).transpose(1, 2) for t in (q, k, v))
+            a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(a.transpose(1, 2).reshape(B, T, d))
+            return x + self.mlp(self.ln2(x))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok, self.pos = nn.Embedding(vocab, d), nn.Embedding(ctx, d)
+            self.blocks = nn.Sequential(*[Block() for _ in range(layers)])
+            self.ln, self.head = nn.LayerNorm(d), nn.Linear(d, vocab, bias=False)
+
+        def forward(self, idx, positions):  # idx (B, T) token ids, positions (T,)
+            return self.head(self.ln(self.blocks(self.tok(idx) + self.pos(positions))))  # (B, T, vocab)
+    return GPT()

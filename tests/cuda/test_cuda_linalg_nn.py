@@ -233,3 +233,15 @@ def test_grad_scaler_skips_steps_with_inf_and_backs_off():
     scaler.step(opt)
     scaler.update()
     np.testing.assert_allclose(p.detach().cpu().numpy(), np.full(4, 0.8), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_conv2d_in_16_bit_stays_16_bit_on_the_gpu(dtype):
+    x, w = _r((2, 8, 9, 9), dtype), _r((16, 8, 3, 3), dtype, 1)
+    want = F.conv2d(x.float(), w.float(), padding=1)
+    xs, ws = x.cuda().requires_grad_(), w.cuda().requires_grad_()
+    got = F.conv2d(xs, ws, padding=1)
+    assert got.dtype == getattr(ember, dtype)
+    _close(got.float(), want, TOL[dtype] * 4)
+    got.float().sum().backward()
+    assert xs.grad.dtype == xs.dtype and ws.grad.dtype == ws.dtype

@@ -199,3 +199,20 @@ def test_dlpack_zero_copy_with_torch_on_the_gpu():
     assert back.is_cuda and back.sum().item() == 5.0
     cpu = ember.from_dlpack(torch.ones(2, device="cuda"), device="cpu")
     assert cpu.device == ember.device("cpu")
+
+
+@needs_gpu
+def test_dataloader_pin_memory_pins_batches_for_non_blocking_copies():
+    from ember.data import DataLoader, TensorDataset
+    ds = TensorDataset(ember.arange(64.).reshape(32, 2), ember.arange(32))
+    for x, y in DataLoader(ds, batch_size=8, pin_memory=True):
+        assert x.is_pinned() and y.is_pinned()
+        xg = x.to("cuda", non_blocking=True)
+        ember.cuda.synchronize()
+        np.testing.assert_array_equal(xg.cpu().numpy(), x.numpy())
+
+
+def test_dataloader_pin_memory_without_a_gpu_is_a_no_op():
+    from ember.data import DataLoader, TensorDataset
+    x, = next(iter(DataLoader(TensorDataset(ember.ones(4, 2)), batch_size=2, pin_memory=True)))
+    assert x.is_pinned() == GPU

@@ -1,5 +1,6 @@
-// CUDA kernels of the convolution columns (im2col / col2im), softmax / log_softmax and nll_loss
-// (ops/nn.h), float32 and float64 like the CPU's (the front ends compute 16-bit floats in float32).
+// CUDA kernels of the convolution columns (im2col / col2im: float32, float64 and, unlike the
+// CPU, 16-bit floats, which CUDA convolutions keep), softmax / log_softmax and nll_loss (ops/nn.h,
+// float32 and float64 like the CPU's: the front ends compute 16-bit floats in float32).
 //
 //  - im2col: one thread per column element, in the column's memory order. col2im is a gather:
 //    one thread per input element sums, in kernel-position order, the columns that read it
@@ -60,7 +61,7 @@ __global__ void im2col_kernel(const T* x, T* col, Geom g, int64_t total) {
   for (int d = 0; d < 3; ++d) {
     const int64_t i = od[d] * g.stride[d] - g.pad[d] + kd[d] * g.dil[d];
     if (i < 0 || i >= g.in[d]) {
-      col[t] = T(0);
+      col[t] = T(0.0f);
       return;
     }
     off = off * g.in[d] + i;
@@ -75,7 +76,7 @@ __global__ void col2im_kernel(const T* col, T* x, Geom g, int64_t total) {
   const int64_t p = t / g.lin, r = t % g.lin;  // p = n * C + c
   const int64_t n = p / g.C, c = p % g.C;
   const int64_t id[3] = {r / (g.in[1] * g.in[2]), (r / g.in[2]) % g.in[1], r % g.in[2]};
-  T acc = T(0);
+  opmath_of<T> acc = 0;
   for (int64_t k0 = 0; k0 < g.k[0]; ++k0) {
     const int64_t t0 = id[0] + g.pad[0] - k0 * g.dil[0];
     if (t0 < 0 || t0 % g.stride[0]) continue;
@@ -93,11 +94,11 @@ __global__ void col2im_kernel(const T* col, T* x, Geom g, int64_t total) {
         if (o2 >= g.out[2]) continue;
         const int64_t kk = (k0 * g.k[1] + k1) * g.k[2] + k2, l = (o0 * g.out[1] + o1) * g.out[2] + o2;
         const int64_t ci = g.batch_inner ? ((c * g.kp + kk) * g.N + n) * g.L + l : (p * g.kp + kk) * g.L + l;
-        acc += col[ci];
+        acc += opmath_of<T>(col[ci]);
       }
     }
   }
-  x[t] = acc;
+  x[t] = T(acc);
 }
 
 struct ColBody {
@@ -122,13 +123,13 @@ struct ColBody {
 void im2col_cuda(const ConvGeom& cg, const Tensor& x, const Tensor& col, bool batch_inner) {
   if (col.numel() == 0) return;
   const Geom g = geom_of(cg, batch_inner);
-  dispatch_cuda<kNNMask>(x.dtype(), "conv", ColBody{g, x, col, true});
+  dispatch_cuda<kNNMask | kF16Mask>(x.dtype(), "conv", ColBody{g, x, col, true});
 }
 
 void col2im_cuda(const ConvGeom& cg, const Tensor& col, const Tensor& x, bool batch_inner) {
   if (x.numel() == 0) return;
   const Geom g = geom_of(cg, batch_inner);
-  dispatch_cuda<kNNMask>(x.dtype(), "conv", ColBody{g, x, col, false});
+  dispatch_cuda<kNNMask | kF16Mask>(x.dtype(), "conv", ColBody{g, x, col, false});
 }
 
 // ---- softmax ------------------------------------------------------------------------------------

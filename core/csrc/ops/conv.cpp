@@ -76,10 +76,11 @@ bool winograd_s2_ok(const ConvGeom& g, const Tensor& x) {
          g.C >= 16 && g.Cout >= 16 && g.N * ((g.out[1] + 3) / 4) * ((g.out[2] + 3) / 4) >= 128;
 }
 
-// Runs f on float32 copies of 16-bit inputs and casts the result back.
+// Runs f on float32 copies of 16-bit CPU inputs and casts the result back (CUDA computes 16-bit
+// convolutions natively: 16-bit columns, cuBLAS with float accumulation).
 template <typename F>
 Tensor in_float(const Tensor& a, const Tensor& b, F&& f) {
-  if (!is16(a.dtype())) return f(contiguous(a), contiguous(b));
+  if (!is16(a.dtype()) || !a.device().is_cpu()) return f(contiguous(a), contiguous(b));
   return to_dtype(f(to_dtype(a, ScalarType::Float32), to_dtype(b, ScalarType::Float32)), a.dtype());
 }
 

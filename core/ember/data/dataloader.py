@@ -44,8 +44,9 @@ class DataLoader:
         num_workers (int, default 0): worker processes; 0 loads in the main process.
         collate_fn (callable, default None): list of samples -> batch; None uses
             ``default_collate`` (``default_convert`` when batch_size is None).
-        pin_memory (bool, default False): accepted for PyTorch compatibility; a no-op (ember
-            has no page-locked allocator yet).
+        pin_memory (bool, default False): copy every batch's tensors into page-locked host
+            memory (``Tensor.pin_memory()``), so that ``batch.to("cuda", non_blocking=True)``
+            overlaps the copy with GPU work. Needs a CUDA device; without one it is a no-op.
         drop_last (bool, default False): drop the last, shorter batch.
         timeout (float, default 0): with workers, raise RuntimeError when no batch arrives
             within this many seconds (0 waits for ever; a dead worker is reported at once).
@@ -226,6 +227,25 @@ class DataLoader:
         return len(self._index_sampler)
 
 
+def _cuda_available():
+    from .. import cuda
+    return cuda.is_available()
+
+
+def _pin_memory(data):
+    """The batch with every CPU tensor in it copied to page-locked memory (structure kept)."""
+    from .. import Tensor
+    if isinstance(data, Tensor):
+        return data.pin_memory() if not data.is_cuda else data
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
+        return type(data)(*(_pin_memory(d) for d in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(_pin_memory(d) for d in data)
+    if isinstance(data, dict):
+        return {k: _pin_memory(v) for k, v in data.items()}
+    return data
+
+
 class _BaseIter:
     def __init__(self, loader):
         self._dataset = loader.dataset
@@ -234,6 +254,7 @@ class _BaseIter:
         self._drop_last = loader.drop_last
         self._index_sampler = loader._index_sampler
         self._collate_fn = loader.collate_fn
+        self._pin = bool(loader.pin_memory) and _cuda_available()
         self._sampler_iter = iter(self._index_sampler)
         self._base_seed = loader._draw_base_seed()
         self._num_yielded = 0
@@ -251,7 +272,7 @@ class _BaseIter:
     def __next__(self):
         data = self._next_data()
         self._num_yielded += 1
-        return data
+        return _pin_memory(data) if self._pin else data
 
     def __len__(self):
         return len(self._index_sampler)
