@@ -96,6 +96,14 @@ def _cuda(self, device=None, non_blocking=False):
     return self.to("cuda" if device is None else device, non_blocking=non_blocking)
 
 
+def _record_stream(self, stream):
+    """Marks this CUDA tensor's memory as used by `stream` (an ember.cuda.Stream), as torch's:
+    once the tensor is freed, the caching allocator reuses its memory only after the work queued
+    on `stream` up to that moment has finished. Needed when a tensor made on one stream is used
+    on another and freed before that stream is synchronised."""
+    self._record_stream(getattr(stream, "cuda_stream", stream))
+
+
 def _iter(self):
     if self.ndim == 0:
         raise TypeError("[iter] iteration over a 0-d tensor")
@@ -111,6 +119,7 @@ def _new(fn):
 Tensor.type_as = _type_as
 Tensor.cpu = _cpu
 Tensor.cuda = _cuda
+Tensor.record_stream = _record_stream
 Tensor.__iter__ = _iter
 Tensor.__array_priority__ = 1000  # numpy defers to our reflected operators
 Tensor.new_zeros = _new(_C.zeros)

@@ -389,3 +389,24 @@ def _load_cublas():
 
 
 _register_libraries()
+
+
+class _Amp:
+    """ember.cuda.amp: torch.cuda.amp's deprecated spellings, for scripts that still use them:
+    ember.cuda.amp.autocast(...) is ember.autocast("cuda", ...), and
+    ember.cuda.amp.GradScaler(...) is ember.amp.GradScaler("cuda", ...)."""
+
+    @staticmethod
+    def autocast(enabled=True, dtype=None, cache_enabled=True):
+        from . import float16
+        from .amp import autocast
+        return autocast("cuda", dtype=float16 if dtype is None else dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+    @staticmethod
+    def GradScaler(init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
+        from .amp import GradScaler
+        return GradScaler("cuda", init_scale=init_scale, growth_factor=growth_factor, backoff_factor=backoff_factor,
+                          growth_interval=growth_interval, enabled=enabled)
+
+
+amp = _Amp()

@@ -110,3 +110,14 @@ def test_other_losses_run_in_float32(name):
     with ember.autocast("cpu"):
         assert getattr(F, name)(a, b).dtype == ember.float32
     assert getattr(F, name)(a, b).dtype == BF
+
+
+def test_cuda_amp_spellings_map_to_the_cuda_switch():
+    # torch.cuda.amp.autocast / GradScaler, still common in fine-tuning scripts
+    with ember.cuda.amp.autocast():
+        assert ember.is_autocast_enabled("cuda") and ember.get_autocast_dtype("cuda") == ember.float16
+        assert not ember.is_autocast_enabled("cpu")
+    with ember.cuda.amp.autocast(dtype=ember.bfloat16):
+        assert ember.get_autocast_dtype("cuda") == ember.bfloat16
+    assert not ember.is_autocast_enabled("cuda")
+    assert ember.cuda.amp.GradScaler(init_scale=8.0).get_scale() == 8.0

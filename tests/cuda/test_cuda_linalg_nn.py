@@ -245,3 +245,31 @@ def test_conv2d_in_16_bit_stays_16_bit_on_the_gpu(dtype):
     _close(got.float(), want, TOL[dtype] * 4)
     got.float().sum().backward()
     assert xs.grad.dtype == xs.dtype and ws.grad.dtype == ws.dtype
+
+
+# ---- functional helpers that build their own tensors must build them on the input's device ----------
+def test_functional_helpers_stay_on_the_gpu():
+    x = _r((2, 3, 8, 8)).cuda()
+    assert F.dropout(x, 0.5).is_cuda and F.dropout2d(x, 0.5).is_cuda
+    for mode in ("nearest", "bilinear", "bicubic"):
+        got = F.interpolate(x, scale_factor=2, mode=mode)
+        _close(got, F.interpolate(x.cpu(), scale_factor=2, mode=mode), 1e-5)
+    oh = F.one_hot(ember.tensor([0, 2, 1], device="cuda"), 3)
+    assert oh.is_cuda and oh.cpu().tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    q = _r((1, 2, 5, 4)).cuda()
+    _close(F.scaled_dot_product_attention(q, q, q, is_causal=True, dropout_p=0.0),
+           F.scaled_dot_product_attention(q.cpu(), q.cpu(), q.cpu(), is_causal=True), 1e-5)
+    g = [p.cuda() for p in (_r((3,)), _r((0,)))]
+    assert ember.nn.utils.get_total_norm(g).is_cuda
+
+
+def test_ctc_and_packed_sequences_on_the_gpu():
+    lp = F.log_softmax(_r((12, 2, 5)), -1)
+    targets, in_lens, tg_lens = ember.tensor([[1, 2, 2], [3, 4, 0]]), [12, 10], [3, 2]
+    want = F.ctc_loss(lp, targets, in_lens, tg_lens)
+    _close(F.ctc_loss(lp.cuda(), targets, in_lens, tg_lens), want, 1e-5)  # CPU targets, as PyTorch allows
+    seq = _r((5, 3, 4)).cuda()
+    packed = ember.nn.utils.rnn.pack_padded_sequence(seq, [5, 3, 2], enforce_sorted=False)
+    assert packed.data.is_cuda and not packed.batch_sizes.is_cuda
+    out, lens = ember.nn.utils.rnn.pad_packed_sequence(packed)
+    assert out.is_cuda and lens.tolist() == [5, 3, 2]

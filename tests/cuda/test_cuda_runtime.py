@@ -202,6 +202,18 @@ def test_dlpack_zero_copy_with_torch_on_the_gpu():
 
 
 @needs_gpu
+def test_dlpack_zero_copy_with_cupy():
+    cp = pytest.importorskip("cupy")
+    x = ember.arange(6, dtype=ember.float32, device="cuda")
+    c = cp.from_dlpack(x)
+    assert c.data.ptr == x.data_ptr()
+    c *= 3  # shared memory
+    np.testing.assert_array_equal(x.cpu().numpy(), np.arange(6) * 3)
+    back = ember.from_dlpack(cp.arange(4, dtype=cp.float64))
+    assert back.is_cuda and back.dtype == ember.float64 and back.tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+@needs_gpu
 def test_dataloader_pin_memory_pins_batches_for_non_blocking_copies():
     from ember.data import DataLoader, TensorDataset
     ds = TensorDataset(ember.arange(64.).reshape(32, 2), ember.arange(32))
@@ -216,3 +228,40 @@ def test_dataloader_pin_memory_without_a_gpu_is_a_no_op():
     from ember.data import DataLoader, TensorDataset
     x, = next(iter(DataLoader(TensorDataset(ember.ones(4, 2)), batch_size=2, pin_memory=True)))
     assert x.is_pinned() == GPU
+
+
+@needs_gpu
+def test_record_stream_defers_reuse_until_the_other_stream_is_done():
+    side = ember.cuda.Stream()
+    x = ember.ones(1 << 20, device="cuda")
+    ptr = x.data_ptr()
+    big = ember.ones(1 << 26, device="cuda")
+    ember.cuda.synchronize()
+    with ember.cuda.stream(side):
+        y = x * 2
+        for _ in range(30):  # keeps `side` busy for milliseconds
+            big = big * 1.0001
+    x.record_stream(side)
+    del x
+    busy = not side.query()
+    z = ember.empty(1 << 20, device="cuda")
+    if busy:  # while `side` may still read x, its block must not be handed out
+        assert z.data_ptr() != ptr
+    side.synchronize()
+    np.testing.assert_array_equal(y.cpu().numpy()[:4], [2, 2, 2, 2])
+
+
+@needs_gpu
+def test_pinned_block_is_not_reused_while_its_copy_is_in_flight():
+    h = ember.arange(1 << 20, dtype=ember.float32).pin_memory()
+    d = h.to("cuda", non_blocking=True)
+    del h
+    h2 = ember.zeros(1 << 20).pin_memory()  # same size: must not overwrite the block being copied
+    ember.cuda.synchronize()
+    np.testing.assert_array_equal(d.cpu().numpy()[:3], [0, 1, 2])
+    assert h2.is_pinned()
+
+
+def test_record_stream_needs_a_cuda_tensor():
+    with pytest.raises((ValueError, RuntimeError)):
+        ember.ones(3).record_stream(0)

@@ -87,6 +87,8 @@ void init_cuda(py::module_& root) {
 
   // pinned host memory
   auto cls = tensor_class(root);
+  cls.def("_record_stream", [](const Tensor& t, uintptr_t stream) { cuda::record_stream(t, stream); },
+          py::arg("stream"));
   cls.def("is_pinned", [](const Tensor& t) { return t.device().is_cpu() && cuda::is_pinned(t.raw_data()); });
   cls.def("pin_memory", [](const Tensor& t) {
     EMBER_CHECK(t.device().is_cpu(), ValueError, "[pin_memory] expected a CPU tensor, got one on ", t.device());

@@ -91,6 +91,7 @@ struct Block {
   size_t requested = 0;
   Block* prev = nullptr;  // neighbours within the segment
   Block* next = nullptr;
+  std::vector<uintptr_t> stream_uses;  // other streams that used it (record_stream)
 };
 struct BlockLess {
   bool operator()(const Block* a, const Block* b) const {
@@ -107,6 +108,7 @@ class DeviceCache {
 
   void* malloc(size_t nbytes, uintptr_t stream) {
     std::lock_guard<std::mutex> g(mu_);
+    if (!pending_.empty()) collect_locked(false);
     const size_t size = round_size(nbytes);
     const bool small = size <= kSmallSize;
     Pool& pool = small ? small_ : large_;
@@ -148,10 +150,32 @@ class DeviceCache {
     --st_.active_blocks, ++st_.num_frees;
     b->allocated = false;
     b->requested = 0;
-    Pool& pool = b->small ? small_ : large_;
-    if (b->prev && !b->prev->allocated) b = merge(b->prev, b, pool);
-    if (b->next && !b->next->allocated) b = merge(b, b->next, pool);
-    pool.insert(b);
+    if (!b->stream_uses.empty()) {  // reusable once the other streams' work queued so far is done
+      DeviceGuard guard(device_);
+      Pending pd{b, {}};
+      for (uintptr_t st : b->stream_uses) {
+        cudaEvent_t ev;
+        check_cuda(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming), "cudaEventCreate");
+        check_cuda(cudaEventRecord(ev, reinterpret_cast<cudaStream_t>(st)), "cudaEventRecord");
+        pd.events.push_back(ev);
+      }
+      b->stream_uses.clear();
+      pending_.push_back(std::move(pd));
+      return;
+    }
+    insert_free_locked(b);
+  }
+
+  // Tensor.record_stream: the block at `p` is also used by `stream`.
+  void record_stream(void* p, uintptr_t stream) {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = live_.find(static_cast<char*>(p));
+    if (it == live_.end()) return;
+    Block* b = it->second;
+    if (stream == b->stream) return;
+    for (uintptr_t s : b->stream_uses)
+      if (s == stream) return;
+    b->stream_uses.push_back(stream);
   }
 
   // Returns every free whole segment to the driver.
@@ -229,8 +253,45 @@ class DeviceCache {
     return b;
   }
 
+  // Frees the blocks of completed record_stream events (wait: blocks until all complete).
+  void collect_locked(bool wait) {
+    for (size_t i = 0; i < pending_.size();) {
+      bool done = true;
+      for (cudaEvent_t ev : pending_[i].events) {
+        if (wait) {
+          cudaEventSynchronize(ev);
+        } else if (cudaEventQuery(ev) != cudaSuccess) {
+          cudaGetLastError();
+          done = false;
+          break;
+        }
+      }
+      if (!done) {
+        ++i;
+        continue;
+      }
+      for (cudaEvent_t ev : pending_[i].events) cudaEventDestroy(ev);
+      insert_free_locked(pending_[i].block);
+      pending_[i] = std::move(pending_.back());
+      pending_.pop_back();
+    }
+  }
+
+  void insert_free_locked(Block* b) {
+    Pool& pool = b->small ? small_ : large_;
+    if (b->prev && !b->prev->allocated && !is_pending(b->prev)) b = merge(b->prev, b, pool);
+    if (b->next && !b->next->allocated && !is_pending(b->next)) b = merge(b, b->next, pool);
+    pool.insert(b);
+  }
+  bool is_pending(const Block* b) const {
+    for (const Pending& pd : pending_)
+      if (pd.block == b) return true;
+    return false;
+  }
+
   void release_cached_locked() {
     DeviceGuard guard(device_);
+    collect_locked(true);
     for (Pool* pool : {&small_, &large_}) {
       for (auto it = pool->begin(); it != pool->end();) {
         Block* b = *it;
@@ -248,9 +309,15 @@ class DeviceCache {
     }
   }
 
+  struct Pending {
+    Block* block;
+    std::vector<cudaEvent_t> events;
+  };
+
   int device_;
   std::mutex mu_;
   Pool small_, large_;
+  std::vector<Pending> pending_;  // freed blocks waiting for other streams (record_stream)
   std::unordered_map<char*, Block*> live_;
   std::map<char*, Block*> seg_heads_;  // first block of each segment
   MemoryStats st_;
@@ -275,17 +342,51 @@ struct CudaAllocator final : Allocator {
 };
 
 // ---- pinned host memory: cudaHostAlloc'd blocks cached by exact size -------------------------
+// A block that an asynchronous copy used (record_use: an event on the copy's stream) is reused
+// only once that event has completed, as PyTorch's caching host allocator.
 struct PinnedAllocator final : Allocator {
+  struct Pending {
+    char* p;
+    size_t n;
+    std::vector<std::pair<int, cudaEvent_t>> events;  // (device, event)
+  };
   std::mutex mu;
   std::multimap<size_t, void*> free_blocks;
-  std::unordered_map<void*, size_t> live;
+  std::map<char*, size_t> live;  // base -> size (ordered: interior pointers map to their block)
+  std::unordered_map<char*, std::vector<std::pair<int, cudaEvent_t>>> uses;
+  std::vector<Pending> pending;
+
+  // Moves released blocks whose copies have finished to the free list (wait: block until they have).
+  void collect_locked(bool wait) {
+    for (size_t i = 0; i < pending.size();) {
+      bool done = true;
+      for (auto& de : pending[i].events) {
+        if (wait) {
+          cudaEventSynchronize(de.second);
+        } else if (cudaEventQuery(de.second) != cudaSuccess) {
+          cudaGetLastError();
+          done = false;
+          break;
+        }
+      }
+      if (!done) {
+        ++i;
+        continue;
+      }
+      for (auto& de : pending[i].events) cudaEventDestroy(de.second);
+      free_blocks.emplace(pending[i].n, pending[i].p);
+      pending[i] = pending.back();
+      pending.pop_back();
+    }
+  }
   void* allocate(size_t n) override {
     std::lock_guard<std::mutex> g(mu);
+    collect_locked(false);
     auto it = free_blocks.find(n);
     if (it != free_blocks.end()) {
       void* p = it->second;
       free_blocks.erase(it);
-      live[p] = n;
+      live[static_cast<char*>(p)] = n;
       return p;
     }
     EMBER_CHECK(count_devices() > 0, Error,
@@ -294,6 +395,7 @@ struct PinnedAllocator final : Allocator {
     cudaError_t e = cudaHostAlloc(&p, n, cudaHostAllocDefault);
     if (e != cudaSuccess) {
       cudaGetLastError();
+      collect_locked(true);
       for (auto& kv : free_blocks) cudaFreeHost(kv.second);
       free_blocks.clear();
       e = cudaHostAlloc(&p, n, cudaHostAllocDefault);
@@ -303,17 +405,43 @@ struct PinnedAllocator final : Allocator {
       throw OutOfMemoryError(str("[pin_memory] could not allocate ", fmt_bytes(int64_t(n)),
                                  " of page-locked host memory: ", cudaGetErrorString(e)));
     }
-    live[p] = n;
+    live[static_cast<char*>(p)] = n;
     return p;
   }
   void release(void* p, size_t n) override {
     std::lock_guard<std::mutex> g(mu);
-    live.erase(p);
-    free_blocks.emplace(n, p);
+    char* c = static_cast<char*>(p);
+    live.erase(c);
+    auto u = uses.find(c);
+    if (u == uses.end()) {
+      free_blocks.emplace(n, p);
+      return;
+    }
+    pending.push_back(Pending{c, n, std::move(u->second)});
+    uses.erase(u);
+  }
+  // The block holding p, or null.
+  char* block_of_locked(const void* p) {
+    const char* c = static_cast<const char*>(p);
+    auto it = live.upper_bound(const_cast<char*>(c));
+    if (it == live.begin()) return nullptr;
+    --it;
+    return c < it->first + it->second ? it->first : nullptr;
   }
   bool owns(const void* p) {
     std::lock_guard<std::mutex> g(mu);
-    return live.count(const_cast<void*>(p)) > 0;
+    return block_of_locked(p) != nullptr;
+  }
+  // An asynchronous copy on `stream` of `device` reads or writes the block holding p.
+  void record_use(const void* p, int device, cudaStream_t stream) {
+    std::lock_guard<std::mutex> g(mu);
+    char* b = block_of_locked(p);
+    if (!b) return;  // page-locked by someone else: theirs to keep alive
+    DeviceGuard guard(device);
+    cudaEvent_t ev;
+    check_cuda(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming), "cudaEventCreate");
+    check_cuda(cudaEventRecord(ev, stream), "cudaEventRecord");
+    uses[b].emplace_back(device, ev);
   }
 };
 PinnedAllocator& pinned() {
@@ -485,6 +613,15 @@ std::string memory_summary(int index) {
   return out;
 }
 
+void record_stream(const Tensor& t, uintptr_t stream) {
+  EMBER_CHECK(t.device().is_cuda(), ValueError, "[record_stream] expected a CUDA tensor, got one on ", t.device());
+  const StorageImpl* st = t.storage().get();
+  if (!st || !st->data) return;
+  EMBER_CHECK(st->allocator == device_allocator(t.device()), ValueError,
+              "[record_stream] the tensor's memory does not come from ember's allocator (e.g. DLPack import)");
+  cache(t.device().index).record_stream(st->data, stream);
+}
+
 // ---- host memory ---------------------------------------------------------------------------
 Allocator* pinned_allocator() { return &pinned(); }
 bool is_pinned(const void* p) {
@@ -546,7 +683,8 @@ void copy_across(const Tensor& dst, const Tensor& src, bool non_blocking) {
     check_cuda(cudaMemcpyAsync(d.raw_data(), h.raw_data(), size_t(h.numel() * h.itemsize()), cudaMemcpyHostToDevice, cs),
                "cudaMemcpyAsync (host to device)");
     const bool async = non_blocking && is_pinned(h.raw_data());
-    if (!async) check_cuda(cudaStreamSynchronize(cs), "cudaStreamSynchronize");
+    if (async) pinned().record_use(h.raw_data(), dev, cs);  // not reused before the copy ends
+    else check_cuda(cudaStreamSynchronize(cs), "cudaStreamSynchronize");
     if (d.raw_data() != dst.raw_data()) copy_(dst, d);
   } else {
     Tensor d = contiguous(to_dtype(src, dst.dtype()));  // on the device, dst's dtype
@@ -554,7 +692,8 @@ void copy_across(const Tensor& dst, const Tensor& src, bool non_blocking) {
     check_cuda(cudaMemcpyAsync(h.raw_data(), d.raw_data(), size_t(d.numel() * d.itemsize()), cudaMemcpyDeviceToHost, cs),
                "cudaMemcpyAsync (device to host)");
     const bool async = non_blocking && is_pinned(h.raw_data()) && h.raw_data() == dst.raw_data();
-    if (!async) check_cuda(cudaStreamSynchronize(cs), "cudaStreamSynchronize");
+    if (async) pinned().record_use(h.raw_data(), dev, cs);
+    else check_cuda(cudaStreamSynchronize(cs), "cudaStreamSynchronize");
     if (h.raw_data() != dst.raw_data()) copy_(dst, h);
   }
 }

@@ -25,6 +25,7 @@ bool cuda_compiled() { return false; }
 namespace cuda {
 void set_library_path(const std::string&, const std::string&) {}
 std::string load_cublas() { no_cuda("matmul"); }
+void record_stream(const Tensor&, uintptr_t) { no_cuda("record_stream"); }
 int current_device() { no_cuda("current_device"); }
 void set_device(int) { no_cuda("set_device"); }
 void synchronize(int) { no_cuda("synchronize"); }

@@ -71,6 +71,10 @@ void empty_cache();                // returns every unused cached block to the d
 std::string memory_summary(int index);
 void set_per_process_memory_fraction(double fraction, int index);
 
+// Tensor.record_stream: t's memory is also used by `stream` (of t's device); when t's storage is
+// freed, the caching allocator reuses it only after the work queued on that stream so far.
+void record_stream(const Tensor& t, uintptr_t stream);
+
 // ---- host memory -----------------------------------------------------------------------------
 Allocator* pinned_allocator();     // page-locked host memory (cudaHostAlloc), cached
 bool is_pinned(const void* p);

@@ -711,7 +711,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def _dropout_mask(shape, p, like):
-    return ember.empty(shape, dtype=like.dtype).bernoulli_(1 - p) * (1.0 / (1 - p))
+    return ember.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(1 - p) * (1.0 / (1 - p))
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -739,7 +739,7 @@ def _feature_dropout(op, nsp, input, p, training, inplace):
     if not training or p == 0.0:
         return input
     shape = tuple(input.shape[:input.dim() - nsp]) + (1,) * nsp
-    mask = _dropout_mask(shape, p, input) if p < 1 else ember.zeros(shape, dtype=input.dtype)
+    mask = _dropout_mask(shape, p, input) if p < 1 else ember.zeros(shape, dtype=input.dtype, device=input.device)
     return input.mul_(mask) if inplace else input * mask
 
 
@@ -816,11 +816,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         lead = ember.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2]))
         q, k, v = (t if tuple(t.shape[:-2]) == lead else t.expand(*lead, *t.shape[-2:])
                    for t in (query, key, value))
-        if _C._get_autocast()[0]:  # on autocast's lower-precision list, as in PyTorch
-            q, k, v = (t.to(_C._get_autocast()[1]) if t.is_floating_point() else t for t in (q, k, v))
+        on, low = (_C._get_autocast_cuda if q.is_cuda else _C._get_autocast)()
+        if on:  # on autocast's lower-precision list (of q's device), as in PyTorch
+            q, k, v = (t.to(low) if t.is_floating_point() else t for t in (q, k, v))
         mask = attn_mask
         if mask is not None and mask.dtype == ember.bool:
-            mask = ember.zeros(mask.shape, dtype=q.dtype).masked_fill(~mask, float("-inf"))
+            mask = ember.zeros(mask.shape, dtype=q.dtype, device=q.device).masked_fill(~mask, float("-inf"))
         return _nn.scaled_dot_product_attention(q, k, v, mask, bool(is_causal), float(s))
     return _sdpa_composed(query, key, value, attn_mask, dropout_p, is_causal, s)
 
@@ -830,7 +831,7 @@ def _sdpa_composed(query, key, value, attn_mask, dropout_p, is_causal, s):
     L, S = query.shape[-2], key.shape[-2]
     scores = ember.matmul(query * s, key.transpose(-2, -1))
     if is_causal:
-        keep = ember.ones(L, S, dtype=ember.bool).tril()
+        keep = ember.ones(L, S, dtype=ember.bool, device=query.device).tril()
         scores = scores.masked_fill(~keep, float("-inf"))
     elif attn_mask is not None:
         if attn_mask.dtype == ember.bool:
@@ -844,9 +845,9 @@ def _sdpa_composed(query, key, value, attn_mask, dropout_p, is_causal, s):
 
 
 # ---- resampling -------------------------------------------------------------------------------
-def _src_index(out, inp, scale, align_corners, mode):
-    """Source coordinates (float64 tensor) of each output position along one dim."""
-    dst = ember.arange(out, dtype=ember.float64)
+def _src_index(out, inp, scale, align_corners, mode, device=None):
+    """Source coordinates (float64 tensor on `device`) of each output position along one dim."""
+    dst = ember.arange(out, dtype=ember.float64, device=device)
     if mode in ("nearest", "nearest-exact"):
         s = (inp / out) if scale is None else 1.0 / scale
         src = ((dst + 0.5) * s).floor() if mode == "nearest-exact" else (dst * s).floor()
@@ -871,8 +872,8 @@ def _cubic_weights(t, A=-0.75):
 def _resample_dim(x, dim, out, scale, mode, align_corners):
     inp = x.shape[dim]
     if mode in ("nearest", "nearest-exact"):
-        return x.index_select(dim, _src_index(out, inp, scale, align_corners, mode))
-    src = _src_index(out, inp, scale, align_corners, "linear" if mode == "linear" else "cubic")
+        return x.index_select(dim, _src_index(out, inp, scale, align_corners, mode, x.device))
+    src = _src_index(out, inp, scale, align_corners, "linear" if mode == "linear" else "cubic", x.device)
     shape = [1] * x.dim()
     shape[dim] = out
     if mode == "linear":
@@ -990,5 +991,5 @@ def one_hot(tensor, num_classes=-1):
         num_classes = int(t.max()) + 1 if t.numel() else 0
     if t.numel() and (int(t.min()) < 0 or int(t.max()) >= num_classes):
         raise IndexError(f"[one_hot] class values must be in [0, {num_classes}), got {int(t.min())}..{int(t.max())}")
-    out = ember.zeros(*t.shape, num_classes, dtype=ember.int64)
+    out = ember.zeros(*t.shape, num_classes, dtype=ember.int64, device=t.device)
     return out.scatter_(-1, t.unsqueeze(-1), 1)

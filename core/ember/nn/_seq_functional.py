@@ -594,6 +594,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         if targets.dim() == 1:
             targets = targets.unsqueeze(0)
     T, N, C = log_probs.shape
+    dev = log_probs.device  # every helper tensor lives there
     if not 0 <= blank < C:
         raise ValueError(f"[{op}] blank must be a class index in [0, {C}), got {blank}")
     in_lens = _int_list(op, "input_lengths", input_lengths, N)
@@ -605,7 +606,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             raise ValueError(f"[{op}] target_lengths[{n}] must be >= 0, got {tg_lens[n]}")
     if targets.is_floating_point():
         raise TypeError(f"[{op}] targets must hold integer class indices, got {targets.dtype}")
-    targets = targets.long()
+    targets = targets.long().to(dev)  # CPU targets with GPU log_probs, as PyTorch allows
     S = max(tg_lens) if N else 0
     if targets.dim() == 2:
         if targets.shape[0] != N:
@@ -621,56 +622,58 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         starts = [sum(tg_lens[:n]) for n in range(N)]
         last = max(targets.shape[0] - 1, 0)  # padded slots read any valid label; they are masked below
         idx = [min(starts[n] + min(s, max(tg_lens[n] - 1, 0)), last) for n in range(N) for s in range(S)]
-        tg = targets.index_select(0, ember.tensor(idx, dtype=ember.int64)).view(N, S) if S \
-            else ember.zeros(N, 0, dtype=ember.int64)
+        tg = targets.index_select(0, ember.tensor(idx, dtype=ember.int64, device=dev)).view(N, S) if S \
+            else ember.zeros(N, 0, dtype=ember.int64, device=dev)
     else:
         raise ValueError(f"[{op}] targets must be (N, S) padded or 1-d concatenated, got shape {tuple(targets.shape)}")
-    valid = ember.arange(S).unsqueeze(0) < ember.tensor(tg_lens, dtype=ember.int64).unsqueeze(1)  # (N, S)
+    valid = (ember.arange(S, device=dev).unsqueeze(0)
+             < ember.tensor(tg_lens, dtype=ember.int64, device=dev).unsqueeze(1))  # (N, S)
     if S and bool(((tg < 0) | (tg >= C)).logical_and(valid).any()):
         raise IndexError(f"[{op}] targets out of range: expected class indices in [0, {C}), got values outside")
     tg = ember.where(valid, tg, ember.full_like(tg, blank))
     L = 2 * S + 1
     # blank-extended labels: blank, y1, blank, y2, ..., blank
-    ext = ember.full((N, L), blank, dtype=ember.int64)
+    ext = ember.full((N, L), blank, dtype=ember.int64, device=dev)
     if S:
         ext = ember.stack([ext[:, :S], tg], 2).reshape(N, 2 * S)
-        ext = ember.cat([ext, ember.full((N, 1), blank, dtype=ember.int64)], 1)
+        ext = ember.cat([ext, ember.full((N, 1), blank, dtype=ember.int64, device=dev)], 1)
     emit = log_probs.gather(2, ext.unsqueeze(0).expand(T, N, L))  # (T, N, L)
     dt = log_probs.dtype
     # skip transition s-2 -> s allowed where ext[s] is a label differing from ext[s-2]
     if L > 2:
         skip = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-        skip_pen = ember.cat([ember.full((N, 2), _LOG_ZERO, dtype=dt),
-                              ember.where(skip, ember.zeros((), dtype=dt), ember.full((), _LOG_ZERO, dtype=dt))], 1)
+        zero, log_zero = ember.zeros((), dtype=dt, device=dev), ember.full((), _LOG_ZERO, dtype=dt, device=dev)
+        skip_pen = ember.cat([ember.full((N, 2), _LOG_ZERO, dtype=dt, device=dev),
+                              ember.where(skip, zero, log_zero)], 1)
     else:
-        skip_pen = ember.full((N, L), _LOG_ZERO, dtype=dt)
-    neg2 = ember.full((N, 2), _LOG_ZERO, dtype=dt)
-    alpha = ember.full((N, L), _LOG_ZERO, dtype=dt)
+        skip_pen = ember.full((N, L), _LOG_ZERO, dtype=dt, device=dev)
+    neg2 = ember.full((N, 2), _LOG_ZERO, dtype=dt, device=dev)
+    alpha = ember.full((N, L), _LOG_ZERO, dtype=dt, device=dev)
     if T:  # alpha_0: start in the first blank or the first label
-        alpha = ember.where((ember.arange(L) < 2).unsqueeze(0), emit[0], alpha)
-    lens_t = ember.tensor(in_lens, dtype=ember.int64).unsqueeze(1)  # (N, 1)
+        alpha = ember.where((ember.arange(L, device=dev) < 2).unsqueeze(0), emit[0], alpha)
+    lens_t = ember.tensor(in_lens, dtype=ember.int64, device=dev).unsqueeze(1)  # (N, 1)
     max_t = max(in_lens) if N else 0
     for t in range(1, max_t):
         ap = ember.cat([neg2, alpha], 1)  # (N, L + 2): ap[:, s + 2] = alpha[s]
         new = ember.logaddexp(ember.logaddexp(alpha, ap[:, 1:L + 1]), ap[:, :L] + skip_pen) + emit[t]
         alpha = new if min(in_lens) > t else ember.where(lens_t > t, new, alpha)
     # log-likelihood: the last blank or the last label of each target
-    last = ember.tensor([[2 * s, max(2 * s - 1, 0)] for s in tg_lens], dtype=ember.int64).view(N, 2)
+    last = ember.tensor([[2 * s, max(2 * s - 1, 0)] for s in tg_lens], dtype=ember.int64, device=dev).view(N, 2)
     ends = alpha.gather(1, last)  # (N, 2)
-    has_label = ember.tensor([s > 0 for s in tg_lens], dtype=ember.bool)
-    second = ember.where(has_label, ends[:, 1], ember.full((), _LOG_ZERO, dtype=dt))
+    has_label = ember.tensor([s > 0 for s in tg_lens], dtype=ember.bool, device=dev)
+    second = ember.where(has_label, ends[:, 1], ember.full((), _LOG_ZERO, dtype=dt, device=dev))
     ll = ember.logaddexp(ends[:, 0], second)
-    no_input = ember.tensor([n == 0 for n in in_lens], dtype=ember.bool)
+    no_input = ember.tensor([n == 0 for n in in_lens], dtype=ember.bool, device=dev)
     if bool(no_input.any()):  # an empty input explains only an empty target
-        ll = ember.where(no_input, ember.zeros((), dtype=dt), ll)
+        ll = ember.where(no_input, ember.zeros((), dtype=dt, device=dev), ll)
     impossible = (ll < _LOG_ZERO / 2) | (no_input & has_label)
     if bool(impossible.any()):
-        ll = ember.where(impossible, ember.full((), float("-inf"), dtype=dt), ll)
+        ll = ember.where(impossible, ember.full((), float("-inf"), dtype=dt, device=dev), ll)
     loss = -ll  # (N,)
     if zero_infinity:
-        loss = ember.where(ember.isinf(loss), ember.zeros((), dtype=dt), loss)
+        loss = ember.where(ember.isinf(loss), ember.zeros((), dtype=dt, device=dev), loss)
     if reduction == "none":
         return loss.squeeze(0) if unbatched else loss
     if reduction == "sum":
         return loss.sum()
-    return (loss / ember.tensor(tg_lens, dtype=dt).clamp(min=1)).mean()
+    return (loss / ember.tensor(tg_lens, dtype=dt, device=dev).clamp(min=1)).mean()

@@ -35,8 +35,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:
         return ember.tensor(0.0)
     with ember.no_grad():
-        norms = ember.stack([ember.norm(t.detach().reshape(-1), norm_type).to(tensors[0].dtype)
-                             if t.numel() else ember.tensor(0.0, dtype=tensors[0].dtype) for t in tensors])
+        dev = tensors[0].device  # (gradients on several devices: their norms gather there)
+        norms = ember.stack([ember.norm(t.detach().reshape(-1), norm_type).to(tensors[0].dtype).to(dev)
+                             if t.numel() else ember.zeros((), dtype=tensors[0].dtype, device=dev) for t in tensors])
         if norm_type == math.inf:
             total = norms.max()
         else:

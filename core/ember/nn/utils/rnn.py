@@ -40,7 +40,8 @@ def invert_permutation(permutation):
     """
     if permutation is None:
         return None
-    return ember.empty_like(permutation).scatter_(0, permutation, ember.arange(permutation.numel()))
+    return ember.empty_like(permutation).scatter_(0, permutation,
+                                                  ember.arange(permutation.numel(), device=permutation.device))
 
 
 _PackedSequenceBase = namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
@@ -179,7 +180,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         order, sorted_indices = list(range(B)), None
     else:
         order = sorted(range(B), key=lambda i: -lens[i])
-        sorted_indices = ember.tensor(order, dtype=ember.int64)
+        sorted_indices = ember.tensor(order, dtype=ember.int64, device=input.device)  # batch_sizes stay on the CPU
     sorted_lens = [lens[i] for i in order]
     bs = _batch_sizes(sorted_lens)
     # one gather over the flattened (T * B) rows: packed row (t, i) is sequence order[i] at step t
@@ -188,7 +189,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     else:
         idx = [t * B + order[i] for t in range(len(bs)) for i in range(bs[t])]
     flat = input.reshape(T * B, *input.shape[2:])
-    data = flat.index_select(0, ember.tensor(idx, dtype=ember.int64))
+    data = flat.index_select(0, ember.tensor(idx, dtype=ember.int64, device=flat.device))
     return PackedSequence(data, ember.tensor(bs, dtype=ember.int64), sorted_indices, None)
 
 
@@ -241,7 +242,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         shape = (total_length, B)
     rest = tuple(data.shape[1:])
     pad_row = ember.full((1,) + rest, padding_value, dtype=data.dtype, device=data.device)
-    padded = ember.cat([data, pad_row], 0).index_select(0, ember.tensor(idx, dtype=ember.int64))
+    padded = ember.cat([data, pad_row], 0).index_select(0, ember.tensor(idx, dtype=ember.int64, device=data.device))
     padded = padded.view(*shape, *rest)
     sorted_lens = [sum(1 for b in bs if b > i) for i in range(B)]
     lengths = ember.tensor([sorted_lens[unsorted[j]] for j in range(B)], dtype=ember.int64)
