@@ -579,3 +579,19 @@ def test_layer_norm_with_a_bias_and_no_weight_adds_the_bias():
     want = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) + b
     got = ember.nn.functional.layer_norm(ember.from_numpy(x), (7,), weight=None, bias=ember.from_numpy(b))
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("make", [
+    lambda **k: ember.nn.Conv2d(3, 4, 3, **k), lambda **k: ember.nn.BatchNorm2d(4, **k),
+    lambda **k: ember.nn.LayerNorm(4, **k), lambda **k: ember.nn.GroupNorm(2, 4, **k),
+    lambda **k: ember.nn.RMSNorm(4, **k), lambda **k: ember.nn.Embedding(5, 4, **k),
+    lambda **k: ember.nn.EmbeddingBag(5, 4, **k), lambda **k: ember.nn.PReLU(**k), lambda **k: ember.nn.Linear(2, 3, **k),
+])
+def test_module_factory_kwargs_place_parameters_and_buffers(make):
+    # device= and dtype= reach every parameter and buffer (the CPU here; "cuda" on a GPU)
+    m = make(device="cpu", dtype=ember.float64)
+    tensors = list(m.parameters()) + [b for b in m.buffers() if b.is_floating_point()]
+    assert tensors and all(t.device == ember.device("cpu") and t.dtype == ember.float64 for t in tensors)
+    if ember.cuda.is_available():
+        g = make(device="cuda")
+        assert all(t.is_cuda for t in list(g.parameters()) + list(g.buffers()))

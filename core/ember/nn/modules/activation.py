@@ -458,7 +458,7 @@ class PReLU(Module):
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(ember.empty(num_parameters, dtype=dtype or ember.get_default_dtype()))
+        self.weight = Parameter(ember.empty(num_parameters, dtype=dtype or ember.get_default_dtype(), device=device))
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -19,18 +19,18 @@ class _NormBase(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
-            self.weight = Parameter(ember.empty(num_features, dtype=dt))
+            self.weight = Parameter(ember.empty(num_features, dtype=dt, device=device))
             if bias:
-                self.bias = Parameter(ember.empty(num_features, dtype=dt))
+                self.bias = Parameter(ember.empty(num_features, dtype=dt, device=device))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", ember.zeros(num_features, dtype=dt))
-            self.register_buffer("running_var", ember.ones(num_features, dtype=dt))
-            self.register_buffer("num_batches_tracked", ember.tensor(0, dtype=ember.int64))
+            self.register_buffer("running_mean", ember.zeros(num_features, dtype=dt, device=device))
+            self.register_buffer("running_var", ember.ones(num_features, dtype=dt, device=device))
+            self.register_buffer("num_batches_tracked", ember.tensor(0, dtype=ember.int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

@@ -39,9 +39,9 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dt = dtype or ember.get_default_dtype()
         if elementwise_affine:
-            self.weight = Parameter(ember.empty(self.normalized_shape, dtype=dt))
+            self.weight = Parameter(ember.empty(self.normalized_shape, dtype=dt, device=device))
             if bias:
-                self.bias = Parameter(ember.empty(self.normalized_shape, dtype=dt))
+                self.bias = Parameter(ember.empty(self.normalized_shape, dtype=dt, device=device))
             else:
                 self.register_parameter("bias", None)
         else:
@@ -94,9 +94,9 @@ class GroupNorm(Module):
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         dt = dtype or ember.get_default_dtype()
         if affine:
-            self.weight = Parameter(ember.empty(num_channels, dtype=dt))
+            self.weight = Parameter(ember.empty(num_channels, dtype=dt, device=device))
             if bias:
-                self.bias = Parameter(ember.empty(num_channels, dtype=dt))
+                self.bias = Parameter(ember.empty(num_channels, dtype=dt, device=device))
             else:
                 self.register_parameter("bias", None)
         else:
@@ -144,7 +144,8 @@ class RMSNorm(Module):
         self.normalized_shape = _shape_tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(ember.empty(self.normalized_shape, dtype=dtype or ember.get_default_dtype()))
+            self.weight = Parameter(ember.empty(self.normalized_shape, dtype=dtype or ember.get_default_dtype(),
+                                                device=device))
         else:
             self.register_parameter("weight", None)
         self.reset_parameters()

@@ -50,8 +50,8 @@ class Embedding(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            self.weight = Parameter(ember.empty(num_embeddings, embedding_dim,
-                                                dtype=dtype or ember.get_default_dtype()), requires_grad=not _freeze)
+            self.weight = Parameter(ember.empty(num_embeddings, embedding_dim, dtype=dtype or ember.get_default_dtype(),
+                                                device=device), requires_grad=not _freeze)
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
@@ -147,7 +147,8 @@ class EmbeddingBag(Module):
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.padding_idx = _check_padding_idx(padding_idx, num_embeddings, "EmbeddingBag")
         if _weight is None:
-            self.weight = Parameter(ember.empty(num_embeddings, embedding_dim, dtype=dtype or ember.get_default_dtype()))
+            self.weight = Parameter(ember.empty(num_embeddings, embedding_dim, dtype=dtype or ember.get_default_dtype(),
+                                                device=device))
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
