@@ -88,3 +88,22 @@ def test_integer_negative_power_raises():
     with pytest.raises(ValueError):
         a ** ember.tensor([-1, 2], device="cuda")
     np.testing.assert_array_equal((ember.tensor([1, -1], device="cuda") ** -3).cpu().numpy(), [1, -1])
+
+
+def test_python_scalars_travel_by_value_everywhere():
+    x = ember.arange(12, dtype=ember.float32).reshape(3, 4)
+    g = x.cuda()
+    for f in (lambda t: t * 2, lambda t: 2 - t, lambda t: t / 3, lambda t: t ** 2, lambda t: ember.where(t > 5, t, 0.5),
+              lambda t: ember.lerp(t, t * 3, 0.25), lambda t: t.clamp(min=2.0), lambda t: (t == 4).int() + 7):
+        np.testing.assert_allclose(to_np(f(g).cpu()), to_np(f(x)), rtol=1e-6)
+    h = g.clone()
+    h[:, 0] = 0          # basic-slice assignment of a Python number (copy_ with a host scalar)
+    h[h > 9] = -1.0      # mask assignment (index_put_ with a Python number)
+    h[ember.tensor([0, 2]), 1] = 3  # advanced indexing with a Python number
+    w = x.clone()
+    w[:, 0] = 0
+    w[w > 9] = -1.0
+    w[ember.tensor([0, 2]), 1] = 3
+    np.testing.assert_array_equal(to_np(h.cpu()), to_np(w))
+    seq = ember.tensor([1.0, 2.0, 3.0])
+    assert ember.searchsorted(seq.cuda(), 2.5).item() == ember.searchsorted(seq, 2.5).item() == 2

@@ -6,6 +6,8 @@
 // Three kernels per op and dtype: every operand contiguous (linear index * itemsize), strided
 // with 32-bit index arithmetic (numel and every byte offset below 2^31), and strided with 64-bit
 // arithmetic. 16-bit floats load to float and store rounded to nearest even; bool stores 0/1.
+// Host scalars (ElementwiseIter::host: a Python number with CUDA tensors) travel by value in the
+// kernel's arguments, so `x * 2` needs no copy to the device.
 // Kernels run on the current stream of the current device (the stub's KernelDeviceScope made
 // the tensors' device current).
 #pragma once
@@ -14,6 +16,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "../ops/iter.h"
@@ -91,10 +94,21 @@ constexpr int kCudaDims = 10;   // dims after coalescing; more raise a clear err
 constexpr int kThreads = 128;
 constexpr int kUnroll = 4;      // elements per thread
 
+// Operand pointers; a null p[k] marks an operand passed by value (a host scalar): its bytes
+// are in scalar[k].
 template <int N>
 struct Ptrs {
   char* p[N];
+  uint64_t scalar[N];
 };
+
+template <typename T>
+__device__ __forceinline__ opmath_of<T> load_operand(const char* p, uint64_t bits) {
+  if (p) return Dev<T>::load(p);
+  T v;
+  memcpy(&v, &bits, sizeof(T));
+  return Dev<T>::load(reinterpret_cast<const char*>(&v));
+}
 
 template <int N, typename Index>
 struct OffsetCalc {
@@ -116,7 +130,8 @@ struct OffsetCalc {
 template <typename Out, typename... In, typename F, typename Index, size_t... I>
 __device__ __forceinline__ void apply_at(const F& f, const Ptrs<1 + sizeof...(In)>& ptrs, const Index* off,
                                          std::index_sequence<I...>) {
-  Dev<Out>::store(ptrs.p[0] + off[0], f(Dev<In>::load(ptrs.p[I + 1] + off[I + 1])...));
+  Dev<Out>::store(ptrs.p[0] + off[0],
+                  f(load_operand<In>(ptrs.p[I + 1] ? ptrs.p[I + 1] + off[I + 1] : nullptr, ptrs.scalar[I + 1])...));
 }
 
 template <typename F, typename Out, typename... In>  // (a __global__ template's pack comes last)
@@ -182,10 +197,19 @@ void launch(const char* op, const ElementwiseIter& it, const F& f) {
   EMBER_CHECK(it.ndim <= kCudaDims, NotImplementedError, "[", op, "] CUDA kernels take at most ", kCudaDims,
               " non-contiguous dims, got ", it.ndim, ": make the operands contiguous first");
   Ptrs<N> ptrs;
-  for (int k = 0; k < N; ++k) ptrs.p[k] = it.data[k];
   const int64_t sizes[N] = {int64_t(sizeof(Out)), int64_t(sizeof(In))...};
+  for (int k = 0; k < N; ++k) {
+    ptrs.p[k] = it.data[k];
+    ptrs.scalar[k] = 0;
+    if (!it.host[k]) continue;
+    for (int d = 0; d < it.ndim; ++d)
+      EMBER_CHECK(it.strides[k][d] == 0, Error, "[", op, "] internal: a host operand that is not a scalar");
+    std::memcpy(&ptrs.scalar[k], it.data[k], size_t(sizes[k]));  // by value: read on the host now
+    ptrs.p[k] = nullptr;
+  }
   bool contiguous = it.ndim <= 1;
-  for (int k = 0; k < N && contiguous; ++k) contiguous = it.ndim == 0 || it.strides[k][0] == sizes[k];
+  for (int k = 0; k < N && contiguous; ++k)
+    contiguous = it.ndim == 0 || it.host[k] || it.strides[k][0] == sizes[k];
   const int64_t blocks = (it.numel + kThreads * kUnroll - 1) / (kThreads * kUnroll);
   cudaStream_t s = current_stream_here();
   if (contiguous) {

@@ -80,21 +80,16 @@ bool same_layout(const Tensor& a, const Tensor& b) {
          a.strides() == b.strides() && a.dtype() == b.dtype();
 }
 
-// Input for a kernel: the operand in the compute dtype (wrapped numbers convert for free).
+// Input for a kernel: the operand in the compute dtype (wrapped numbers convert for free). A
+// wrapped number (a Python scalar, a 0-d CPU tensor) used with CUDA tensors stays on the host:
+// CUDA kernels take it by value (ElementwiseIter::host).
 // t itself when it has the dtype (no copy of the handle), else its conversion kept in `tmp`.
 const Tensor& prepare_input(const Tensor& t, ScalarType dtype, Tensor& tmp) {
   if (t.dtype() == dtype) return t;
   tmp = to_dtype(t, dtype);
   return tmp;
 }
-// The same on the kernel's device: a wrapped number (a Python scalar, a 0-d CPU tensor) used with
-// CUDA tensors is copied to the device (one small synchronous copy).
-const Tensor& prepare_input(const Tensor& t, ScalarType dtype, Tensor& tmp, Device dev) {
-  if (t.device() == dev || !t.is_wrapped_number()) return prepare_input(t, dtype, tmp);
-  tmp = empty({}, dtype, dev);
-  copy_impl(tmp, t);
-  return tmp;
-}
+
 
 // Runs `kernel` into `out` (or a fresh tensor of `result_dtype`), handling out dtype
 // conversion and out/input aliasing. `compute_dtype` is the kernel's output dtype.
@@ -188,7 +183,7 @@ Tensor binary_impl(BinaryOp op, const Tensor& a, const Tensor& b, const Params& 
   const Shape& shape = a.sizes() == b.sizes() ? a.sizes() : (bshape = broadcast_shapes(info.name, a.sizes(), b.sizes()));
   Device dev = common_device({a, b});
   Tensor atmp, btmp;
-  const Tensor &ain = prepare_input(a, common, atmp, dev), &bin = prepare_input(b, common, btmp, dev);
+  const Tensor &ain = prepare_input(a, common, atmp), &bin = prepare_input(b, common, btmp);
   const auto& stub = binary_stubs[int(op)];
   return run_into(info.name, shape, out_dt, dev, out, {a, b}, [&](const Tensor& o) {
     if (o.numel() == 0) return;
@@ -211,8 +206,8 @@ Tensor where_impl(const Tensor& cond, const Tensor& a, const Tensor& b, const Te
   Shape shape = broadcast_shapes("where", broadcast_shapes("where", cond.sizes(), a.sizes()), b.sizes());
   Tensor ctmp, atmp, btmp;
   const Device dev = common_device({cond, a, b});
-  const Tensor& c = prepare_input(cond, ScalarType::Bool, ctmp, dev);
-  const Tensor &ain = prepare_input(a, common, atmp, dev), &bin = prepare_input(b, common, btmp, dev);
+  const Tensor& c = prepare_input(cond, ScalarType::Bool, ctmp);
+  const Tensor &ain = prepare_input(a, common, atmp), &bin = prepare_input(b, common, btmp);
   return run_into("where", shape, common, dev, out, {cond, a, b}, [&](const Tensor& o) {
     if (o.numel() == 0) return;
     ElementwiseIter it = make_iter("where", o, {c, ain, bin});
@@ -229,8 +224,8 @@ Tensor lerp_impl(const Tensor& a, const Tensor& b, const Tensor& w, const Tensor
   Shape shape = broadcast_shapes("lerp", broadcast_shapes("lerp", a.sizes(), b.sizes()), w.sizes());
   Tensor atmp, btmp, wtmp;
   const Device dev = common_device({a, b, w});
-  const Tensor &ain = prepare_input(a, common, atmp, dev), &bin = prepare_input(b, common, btmp, dev),
-               &win = prepare_input(w, common, wtmp, dev);
+  const Tensor &ain = prepare_input(a, common, atmp), &bin = prepare_input(b, common, btmp),
+               &win = prepare_input(w, common, wtmp);
   return run_into("lerp", shape, common, dev, out, {a, b, w}, [&](const Tensor& o) {
     if (o.numel() == 0) return;
     ElementwiseIter it = make_iter("lerp", o, {ain, bin, win});

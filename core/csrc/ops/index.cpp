@@ -256,7 +256,8 @@ Tensor prepare_value(const char* op, const Tensor& x, const Tensor& value, const
               value.sizes(), " cannot be broadcast to indexing result of shape ", shape);
   if (!value.is_wrapped_number()) check_device(op, x, value, "the values");
   Tensor v = value;
-  if (v.dtype() != x.dtype()) v = to_dtype(v, x.dtype());
+  if (v.device() != x.device()) v = to_device(v, x.device(), x.dtype());  // a Python scalar on a GPU
+  else if (v.dtype() != x.dtype()) v = to_dtype(v, x.dtype());
   else if (v.storage() == x.storage()) v = clone(v);
   return expand(v, shape);
 }

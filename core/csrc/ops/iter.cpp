@@ -41,7 +41,10 @@ ElementwiseIter make_iter(const char* op, const Tensor& out, TensorRefList input
   };
   fill(0, out);
   int k = 1;
-  for (const Tensor& t : inputs) fill(k++, t);
+  for (const Tensor& t : inputs) {
+    it.host[k] = !out.device().is_cpu() && t.device().is_cpu();
+    fill(k++, t);
+  }
 
   // Order dims innermost-first: by output stride ascending, then by first input's.
   int perm[kMaxDims];

@@ -22,6 +22,9 @@ struct ElementwiseIter {
   int64_t strides[kMaxOperands][kMaxDims];  // in bytes
   char* data[kMaxOperands];
   ScalarType dtypes[kMaxOperands];
+  // Inputs in host memory with a device output: a wrapped number (Python scalar) that CUDA
+  // kernels take by value (every stride of such an operand is 0).
+  bool host[kMaxOperands] = {};
 
   // Inner-dim byte strides of every operand.
   void inner_strides(int64_t* out) const {

@@ -187,7 +187,8 @@ Tensor search_impl(const char* op, const Tensor& seq, const Tensor& values, bool
     sorter_c = contiguous(*sorter);
   }
   Tensor seq_c = contiguous(to_dtype(seq, common));
-  Tensor val_c = contiguous(to_dtype(values, common));
+  Tensor val_c = contiguous(values.device() == seq.device() ? to_dtype(values, common)
+                                                          : to_device(values, seq.device(), common));
   Tensor r = empty(values.sizes(), out_int32 ? ScalarType::Int32 : ScalarType::Int64, seq.device());
   if (r.numel() > 0) {
     int64_t bad = searchsorted_stub(seq.device(), r, seq_c, val_c, sorter_c, right);
