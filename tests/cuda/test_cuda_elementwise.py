@@ -107,3 +107,14 @@ def test_python_scalars_travel_by_value_everywhere():
     np.testing.assert_array_equal(to_np(h.cpu()), to_np(w))
     seq = ember.tensor([1.0, 2.0, 3.0])
     assert ember.searchsorted(seq.cuda(), 2.5).item() == ember.searchsorted(seq, 2.5).item() == 2
+
+
+def test_zero_dim_cpu_tensors_act_as_scalars_like_torch():
+    g = ember.arange(4, dtype=ember.float32, device="cuda")
+    two = ember.tensor(2.0)  # 0-d, CPU, no gradient: allowed with CUDA tensors, as in PyTorch
+    np.testing.assert_array_equal((g * two).cpu().numpy(), [0, 2, 4, 6])
+    np.testing.assert_array_equal(ember.where(g > 1, g, two).cpu().numpy(), [2, 2, 2, 3])
+    with pytest.raises(ValueError, match="same device"):
+        g * ember.ones(4)  # not 0-d: an error
+    with pytest.raises(ValueError, match="same device"):
+        g * ember.tensor(2.0, requires_grad=True)  # its gradient would have to cross devices

@@ -1,5 +1,6 @@
 #include "elementwise.h"
 
+#include "../autograd/node.h"
 #include "cuda_hooks.h"
 #include "view.h"
 
@@ -34,10 +35,16 @@ void check_dtype(const char* op, uint32_t mask, ScalarType t) {
               "}, got ", t);
 }
 
+// A Python number, or (as in PyTorch) a 0-d CPU tensor without a gradient: usable with tensors
+// of any device (CUDA kernels take it by value).
+bool scalar_like(const Tensor& t) {
+  return t.is_wrapped_number() || (t.dim() == 0 && t.device().is_cpu() && !autograd::requires_grad(t));
+}
+
 void check_same_device(const char* op, TensorRefList ts) {
   const Tensor* first = nullptr;
   for (const Tensor& t : ts) {
-    if (t.is_wrapped_number()) continue;
+    if (scalar_like(t)) continue;
     if (!first) {
       first = &t;
     } else if (t.device() != first->device()) {
@@ -49,7 +56,7 @@ void check_same_device(const char* op, TensorRefList ts) {
 
 Device common_device(TensorRefList ts) {
   for (const Tensor& t : ts)
-    if (!t.is_wrapped_number()) return t.device();
+    if (!scalar_like(t)) return t.device();
   return ts.begin()->get().device();
 }
 
