@@ -59,3 +59,17 @@ def test_tf32_switch_round_trips():
             ember.set_float32_matmul_precision("fast")
     finally:
         ember.backends.cuda.matmul.allow_tf32 = old
+
+
+def test_cudnn_switches_are_accepted_like_torch():
+    cudnn = ember.backends.cudnn
+    assert cudnn.allow_tf32 is True and cudnn.is_available() is False  # PyTorch's default; no cuDNN
+    cudnn.benchmark = True
+    cudnn.deterministic = True
+    assert cudnn.benchmark and cudnn.deterministic
+    try:
+        cudnn.allow_tf32 = False
+        assert ember._C._cuda.conv_allow_tf32() is False and ember.backends.cuda.matmul.allow_tf32 is False
+    finally:
+        cudnn.allow_tf32 = True
+        cudnn.benchmark = cudnn.deterministic = False

@@ -22,11 +22,11 @@ def _close(got, want, tol):
 
 
 @pytest.fixture(autouse=True)
-def _no_tf32():
-    old = ember.backends.cuda.matmul.allow_tf32
-    ember.backends.cuda.matmul.allow_tf32 = False
+def _no_tf32():  # exact float32 products for the comparisons (convolutions default to TF32, as torch's)
+    old = ember.backends.cuda.matmul.allow_tf32, ember.backends.cudnn.allow_tf32
+    ember.backends.cuda.matmul.allow_tf32 = ember.backends.cudnn.allow_tf32 = False
     yield
-    ember.backends.cuda.matmul.allow_tf32 = old
+    ember.backends.cuda.matmul.allow_tf32, ember.backends.cudnn.allow_tf32 = old
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])

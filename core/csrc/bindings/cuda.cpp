@@ -84,6 +84,8 @@ void init_cuda(py::module_& root) {
   m.def("load_cublas", &cuda::load_cublas);
   m.def("matmul_allow_tf32", &matmul_allow_tf32);
   m.def("set_matmul_allow_tf32", &set_matmul_allow_tf32, py::arg("allow"));
+  m.def("conv_allow_tf32", &conv_allow_tf32);
+  m.def("set_conv_allow_tf32", &set_conv_allow_tf32, py::arg("allow"));
 
   // pinned host memory
   auto cls = tensor_class(root);

@@ -1,6 +1,7 @@
 // The CUDA GEMM stub (ops/linalg.h): floats through cuBLAS's strided-batched GEMM (float32 in
-// TF32 when ember.backends.cuda.matmul.allow_tf32 is set, 16-bit floats with float accumulation,
-// float64), integers and bool through a plain kernel that wraps around like the CPU's loop.
+// TF32 when the product allows it: GemmArgs::allow_tf32, from ember.backends.cuda.matmul /
+// ember.backends.cudnn; 16-bit floats with float accumulation; float64), integers and bool
+// through a plain kernel that wraps around like the CPU's loop.
 //
 // Layouts: cuBLAS is column-major. Each matrix arrives with one unit stride (the front end
 // copies others); a row-major matrix is the column-major transpose, so C = A @ B runs as
@@ -85,10 +86,10 @@ struct FloatType {
   bool f64;
 };
 
-FloatType float_type(ScalarType t) {
+FloatType float_type(ScalarType t, bool tf32) {
   switch (t) {
     case ScalarType::Float32:
-      return {CUDA_R_32F, matmul_allow_tf32() ? cublas::COMPUTE_32F_FAST_TF32 : cublas::COMPUTE_32F, false};
+      return {CUDA_R_32F, tf32 ? cublas::COMPUTE_32F_FAST_TF32 : cublas::COMPUTE_32F, false};
     case ScalarType::Float64: return {CUDA_R_64F, cublas::COMPUTE_64F, true};
     case ScalarType::Float16: return {CUDA_R_16F, cublas::COMPUTE_32F, false};
     case ScalarType::BFloat16: return {CUDA_R_16BF, cublas::COMPUTE_32F, false};
@@ -97,7 +98,7 @@ FloatType float_type(ScalarType t) {
 }
 
 void float_gemm(const GemmArgs& g) {
-  const FloatType ft = float_type(g.dtype);
+  const FloatType ft = float_type(g.dtype, g.allow_tf32);
   const int64_t isz = itemsize(g.dtype);
   // the innermost batch dims that collapse to one stride per operand
   const int nb = g.nbatch;

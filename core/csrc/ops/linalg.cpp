@@ -3,6 +3,7 @@
 #include "linalg.h"
 
 #include <atomic>
+#include <cstring>
 
 #include <algorithm>
 
@@ -16,9 +17,12 @@ DispatchStub<GemmKernel> gemm_stub("matmul");
 
 namespace {
 std::atomic<bool> g_allow_tf32{false};
-}
+std::atomic<bool> g_conv_tf32{true};
+}  // namespace
 bool matmul_allow_tf32() { return g_allow_tf32.load(std::memory_order_relaxed); }
 void set_matmul_allow_tf32(bool allow) { g_allow_tf32.store(allow, std::memory_order_relaxed); }
+bool conv_allow_tf32() { return g_conv_tf32.load(std::memory_order_relaxed); }
+void set_conv_allow_tf32(bool allow) { g_conv_tf32.store(allow, std::memory_order_relaxed); }
 
 namespace {
 
@@ -189,6 +193,7 @@ void gemm_out(const char* op, const Tensor& c, const Tensor& a, const Tensor& b,
   operand(c, g.c);
   g.alpha = to_complex(alpha);
   g.beta = beta_zero ? std::complex<double>(0.0, 0.0) : to_complex(beta);
+  g.allow_tf32 = std::strncmp(op, "conv", 4) == 0 ? conv_allow_tf32() : matmul_allow_tf32();
   gemm_stub(c.device(), g);
   c.bump_version();
 }

@@ -33,6 +33,7 @@ struct GemmArgs {
   int64_t batch[kMaxBatchDims] = {};
   MatOperand a, b, c;
   std::complex<double> alpha{1.0, 0.0}, beta{0.0, 0.0};  // beta == 0: C is not read
+  bool allow_tf32 = false;  // float32 on CUDA may use TF32 tensor cores
   int64_t batch_count() const {
     int64_t n_ = 1;
     for (int d = 0; d < nbatch; ++d) n_ *= batch[d];
@@ -41,10 +42,13 @@ struct GemmArgs {
 };
 
 using GemmKernel = void (*)(const GemmArgs&);
-// float32 products on CUDA may use TF32 tensor cores (torch.backends.cuda.matmul.allow_tf32;
-// off by default, as in PyTorch).
+// float32 products on CUDA may use TF32 tensor cores: matrix products when
+// torch.backends.cuda.matmul.allow_tf32 (off by default), convolutions' GEMMs when
+// torch.backends.cudnn.allow_tf32 (on by default), as in PyTorch.
 bool matmul_allow_tf32();
 void set_matmul_allow_tf32(bool allow);
+bool conv_allow_tf32();
+void set_conv_allow_tf32(bool allow);
 extern DispatchStub<GemmKernel> gemm_stub;
 
 // True when a rows x cols matrix with these element strides can be handed to BLAS as is.
