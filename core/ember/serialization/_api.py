@@ -130,7 +130,8 @@ def _kind(head):
 
 
 def _placer(map_location):
-    """place(tensor, location) applying map_location the way torch.load does, CPU only."""
+    """place(tensor, location) applying map_location the way torch.load does: tensors go to the
+    CPU, or to a CUDA device when one is available."""
     if map_location is None or isinstance(map_location, (str, _C.device)):
         target = None if map_location is None else str(map_location)
         route = (lambda loc: loc) if target is None else (lambda loc: target)
@@ -143,30 +144,32 @@ def _placer(map_location):
         raise TypeError("[load] map_location must be None, a device, a str, a dict or a callable, got "
                         f"{type(map_location).__name__}")
 
-    def check(loc, dest):
+    def move(t, loc, dest):
         try:
             dev = _C.device(dest)
         except Exception:
             raise ValueError(f"[load] map_location: {dest!r} is not a device") from None
-        if dev.type != "cpu":
+        if dev.type == "cpu":
+            return t
+        from .. import cuda
+        if dev.type != "cuda" or not cuda.is_available() or (dev.index or 0) >= cuda.device_count():
             how = ("its tensors were saved on " + repr(loc) if dest == loc
                    else f"map_location sends {loc!r} to {dest!r}")
-            raise RuntimeError(f"[load] cannot load to {dest!r} ({how}): ember.load can only place tensors "
-                               "on the CPU for now; pass map_location='cpu'")
+            why = ("no CUDA device is available (ember.cuda.is_available() is False)" if dev.type == "cuda"
+                   and not cuda.is_available() else f"{dest!r} is not a device here")
+            raise RuntimeError(f"[load] cannot load to {dest!r} ({how}): {why}; pass map_location='cpu'")
+        return t.to(dev)
 
     def place(t, loc):
         if route is None:
             r = map_location(t, loc)
             if r is None:
-                check(loc, loc)
-                return t
-            if not is_tensor(r) or r.dtype != t.dtype or r.numel() != t.numel() or r.device.type != "cpu":
-                raise TypeError("[load] a map_location callable must return None or a CPU tensor of the "
+                return move(t, loc, loc)
+            if not is_tensor(r) or r.dtype != t.dtype or r.numel() != t.numel():
+                raise TypeError("[load] a map_location callable must return None or a tensor of the "
                                 f"storage's dtype and size, got {type(r).__name__}")
             return r
-        dest = route(loc)
-        check(loc, dest)
-        return t
+        return move(t, loc, route(loc))
 
     return place
 
@@ -184,8 +187,8 @@ def load(f, map_location=None, mmap=False, weights_only=True):
     Args:
         f (str, os.PathLike or binary file object): what to read.
         map_location (None, str, ember.device, dict or callable): where tensors go, as in
-            ``torch.load``; only the CPU is supported for now (default: None, the saved
-            location, which must then be the CPU).
+            ``torch.load``: the CPU or a CUDA device (default: None, the saved location; tensors
+            saved on a GPU go to that GPU when it is there).
         mmap (bool): map the file instead of reading it; the tensors share the mapping
             (copy-on-write: writing to them never changes the file). Needs a path or a file
             opened from disk; not for legacy torch files (default: False).
@@ -199,7 +202,7 @@ def load(f, map_location=None, mmap=False, weights_only=True):
     Raises:
         ValueError: for a malformed or truncated file (checked before memory is allocated).
         UnsafePickleError (a ValueError): for a pickle naming a global outside the allow-list.
-        RuntimeError: for tensors bound to a device other than the CPU.
+        RuntimeError: for tensors bound to a CUDA device that this machine does not have.
 
     Example:
         >>> import ember, io
