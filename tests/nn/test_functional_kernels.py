@@ -595,3 +595,20 @@ def test_module_factory_kwargs_place_parameters_and_buffers(make):
     if ember.cuda.is_available():
         g = make(device="cuda")
         assert all(t.is_cuda for t in list(g.parameters()) + list(g.buffers()))
+
+
+@pytest.mark.parametrize("cell", ["rnn_tanh_cell", "lstm_cell"])
+@pytest.mark.parametrize("which", ["b_ih", "b_hh"])
+def test_rnn_cells_take_either_bias_alone(cell, which):
+    # regression: b_ih alone raised (b_ih + None); b_hh alone was dropped
+    from ember.nn import _seq_functional as S
+    rng = np.random.default_rng(0)
+    H, k = 3, 4 if cell == "lstm_cell" else 1
+    x, h = ember.from_numpy(rng.standard_normal((2, 5))), ember.from_numpy(rng.standard_normal((2, H)))
+    w_ih, w_hh = ember.from_numpy(rng.standard_normal((k * H, 5))), ember.from_numpy(rng.standard_normal((k * H, H)))
+    b = ember.from_numpy(rng.standard_normal(k * H))
+    hx = (h, h) if cell == "lstm_cell" else h
+    got = getattr(S, cell)(x, hx, w_ih, w_hh, **{which: b})
+    want = getattr(S, cell)(x, hx, w_ih, w_hh, b_ih=b, b_hh=ember.zeros(k * H, dtype=ember.float64))
+    got, want = (got[0], want[0]) if cell == "lstm_cell" else (got, want)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)

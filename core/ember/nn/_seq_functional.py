@@ -71,9 +71,11 @@ _STEPS = {"RNN_TANH": _rnn_step(ember.tanh), "RNN_RELU": _rnn_step(ember.relu), 
 
 
 def _input_bias(mode, b_ih, b_hh):
-    if b_ih is None:
-        return None
-    return b_ih if mode == "GRU" else b_ih + b_hh  # GRU keeps b_hn inside r * (W_hn h + b_hn)
+    """The bias added to x W_ih^T: b_ih + b_hh (either may be None), or b_ih alone for the GRU,
+    which keeps b_hh inside r * (W_hn h + b_hn)."""
+    if mode == "GRU" or b_hh is None:
+        return b_ih
+    return b_hh if b_ih is None else b_ih + b_hh
 
 
 def _cell(mode, input, h, c, w_ih, w_hh, b_ih, b_hh):
