@@ -31,7 +31,9 @@ __all__ = [
     "current_stream", "default_stream", "set_stream", "stream", "memory_allocated", "max_memory_allocated",
     "memory_reserved", "max_memory_reserved", "reset_peak_memory_stats", "reset_max_memory_allocated",
     "empty_cache", "memory_stats", "memory_summary", "mem_get_info", "set_per_process_memory_fraction",
-    "manual_seed", "manual_seed_all", "initial_seed", "OutOfMemoryError",
+    "manual_seed", "manual_seed_all", "initial_seed", "OutOfMemoryError", "get_rng_state", "set_rng_state",
+    "get_rng_state_all", "set_rng_state_all", "seed", "seed_all", "is_bf16_supported", "get_arch_list",
+    "is_initialized", "init", "amp",
 ]
 
 
@@ -354,6 +356,81 @@ def manual_seed_all(seed):
 def initial_seed():
     """The seed of the current device's generator."""
     return _rt.initial_seed(-1)
+
+
+def _generator(device=None):
+    """The default generator of a CUDA device (None: the current one)."""
+    return _rt.default_generator(_index(device))
+
+
+def get_rng_state(device="cuda"):
+    """The RNG state of a CUDA device's default generator, as a uint8 CPU tensor (seed, offset),
+    for set_rng_state (checkpointing, activation recomputation)."""
+    return _generator(None if device == "cuda" else device).get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Restores a state from get_rng_state on a CUDA device's default generator."""
+    _generator(None if device == "cuda" else device).set_state(new_state)
+
+
+def get_rng_state_all():
+    """get_rng_state of every device, in device order."""
+    return [_rt.default_generator(i).get_state() for i in range(device_count())]
+
+
+def set_rng_state_all(new_states):
+    """set_rng_state for every device, from get_rng_state_all's list."""
+    for i, state in enumerate(new_states):
+        _rt.default_generator(i).set_state(state)
+
+
+def seed():
+    """Seeds the current device's generator nondeterministically (no-op without CUDA)."""
+    if is_available():
+        _generator().seed()
+
+
+def seed_all():
+    """Seeds every device's generator nondeterministically (no-op without CUDA)."""
+    for i in range(device_count()):
+        _rt.default_generator(i).seed()
+
+
+def __getattr__(name):
+    if name == "default_generators":  # as torch.cuda.default_generators: one per device
+        return tuple(_rt.default_generator(i) for i in range(device_count()))
+    raise AttributeError(f"module 'ember.cuda' has no attribute {name!r}")
+
+
+# ---- capabilities ---------------------------------------------------------------------------------
+def is_bf16_supported(including_emulation=True):
+    """True when the current GPU computes bfloat16 natively (compute capability 8.0 and up: the
+    Ampere and Hopper GPUs ember builds for)."""
+    return is_available() and get_device_capability()[0] >= 8
+
+
+def get_arch_list():
+    """The GPU architectures this build of ember holds code for, as torch's ("sm_80" machine
+    code, "compute_90" PTX; [] without CUDA)."""
+    out = []
+    for a in filter(None, _rt.arch_list().split(",")):
+        num, _, kind = a.partition("-")
+        if kind in ("", "real"):
+            out.append(f"sm_{num}")
+        if kind in ("", "virtual"):
+            out.append(f"compute_{num}")
+    return out
+
+
+def is_initialized():
+    """Whether the CUDA runtime is up (ember starts it at the first device query)."""
+    return is_available()
+
+
+def init():
+    """Starts the CUDA runtime now, as torch.cuda.init (raises without a GPU)."""
+    current_device()
 
 
 # ---- math libraries ------------------------------------------------------------------------------

@@ -265,3 +265,25 @@ def test_pinned_block_is_not_reused_while_its_copy_is_in_flight():
 def test_record_stream_needs_a_cuda_tensor():
     with pytest.raises((ValueError, RuntimeError)):
         ember.ones(3).record_stream(0)
+
+
+def test_torch_cuda_helpers_exist_and_answer_without_a_gpu_too():
+    assert ember.cuda.is_bf16_supported() == (GPU and ember.cuda.get_device_capability()[0] >= 8)
+    archs = ember.cuda.get_arch_list()
+    if ember.cuda.is_built():  # CMake's 80-real;90: sm_80 and sm_90 machine code, compute_90 PTX
+        assert archs == ["sm_80", "sm_90", "compute_90"]
+    else:
+        assert archs == []
+    assert ember.cuda.is_initialized() == GPU
+    assert len(ember.cuda.default_generators) == ember.cuda.device_count()
+    assert ember.cuda.get_rng_state_all() == [] if not GPU else len(ember.cuda.get_rng_state_all()) >= 1
+    ember.cuda.seed_all()  # harmless without a GPU
+
+
+@needs_gpu
+def test_cuda_rng_state_round_trips():
+    ember.cuda.manual_seed(5)
+    state = ember.cuda.get_rng_state()
+    a = ember.rand(8, device="cuda")
+    ember.cuda.set_rng_state(state)
+    np.testing.assert_array_equal(ember.rand(8, device="cuda").cpu().numpy(), a.cpu().numpy())

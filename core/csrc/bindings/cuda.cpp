@@ -2,6 +2,7 @@
 // PyTorch's torch.cuda API). Streams and events travel as integer handles.
 #include "../ops/cuda_hooks.h"
 #include "../ops/linalg.h"
+#include "../ops/random.h"
 #include "../ops/dispatch.h"
 #include "../ops/elementwise.h"
 #include "../tensor/tensor.h"
@@ -78,6 +79,12 @@ void init_cuda(py::module_& root) {
   m.def("manual_seed", &cuda::manual_seed, py::arg("seed"));
   m.def("manual_seed_device", &cuda::manual_seed_device, py::arg("seed"), py::arg("index"));
   m.def("initial_seed", &cuda::initial_seed, py::arg("index") = -1);
+  m.def("default_generator", [](int index) { return cuda_default_generator(index); }, py::arg("index"));
+#ifdef EMBER_CUDA_ARCHS
+  m.def("arch_list", [] { return std::string(EMBER_CUDA_ARCHS); });  // CMake's list, ',' for ';'
+#else
+  m.def("arch_list", [] { return std::string(); });
+#endif
 
   // math libraries loaded at run time, and their settings
   m.def("set_library_path", &cuda::set_library_path, py::arg("name"), py::arg("path"));
