@@ -389,3 +389,12 @@ def test_zero_size_and_defaults():
     assert ember.randn_like(ember.zeros(4, 5)).shape == (4, 5)
     out = ember.empty(3, 2)
     assert ember.rand(3, 2, out=out)._is_same(out)
+
+
+def test_generator_device_is_recorded():
+    import ember
+    assert ember.Generator().device == ember.device("cpu")
+    assert ember.Generator(device="cpu").device.type == "cpu"
+    if not ember.cuda.is_available():
+        with pytest.raises((RuntimeError, ValueError)):
+            ember.Generator(device="cuda")  # no GPU to make it for

@@ -70,3 +70,12 @@ def test_random_matches_cpu_exactly(dtype, low, high):
     c.random_(low, high, generator=ember.Generator().manual_seed(9))
     g.random_(low, high, generator=ember.Generator().manual_seed(9))
     np.testing.assert_array_equal(g.cpu().numpy(), c.numpy())
+
+
+def test_generator_for_cuda_drives_cuda_ops_like_diffusers_pipelines():
+    g = ember.Generator(device="cuda").manual_seed(11)
+    assert g.device.type == "cuda"
+    a = ember.randn(16, generator=g, device="cuda")
+    b = ember.randn(16, generator=ember.Generator(device="cuda").manual_seed(11), device="cuda")
+    np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    assert ember.cuda.default_generators[0].device == ember.device("cuda:0")

@@ -160,11 +160,11 @@ void init_random(py::module_& m) {
       "Example:\n    >>> g = ember.Generator().manual_seed(0)\n    >>> ember.rand(3, generator=g).shape\n"
       "    (3,)")
       .def(py::init([](py::object device) {
-             if (!device.is_none()) {
-               Device d = py::isinstance<Device>(device) ? device.cast<Device>() : Device(device.cast<std::string>());
-               EMBER_CHECK(d.is_cpu(), NotImplementedError, "[Generator] only CPU generators are supported, got ", d);
-             }
-             return std::make_shared<Generator>(kGeneratorDefaultSeed);
+             Device d;
+             if (!device.is_none())
+               d = py::isinstance<Device>(device) ? device.cast<Device>() : Device(device.cast<std::string>());
+             if (d.is_cuda()) d = cuda::normalize(d);  // "cuda": the current device (checks the ordinal)
+             return std::make_shared<Generator>(kGeneratorDefaultSeed, d);
            }), py::arg("device") = "cpu")
       .def("manual_seed", [](const GeneratorPtr& g, py::handle seed) {
              g->manual_seed(seed_arg(seed, "manual_seed"));
@@ -178,7 +178,7 @@ void init_random(py::module_& m) {
              set_state(*g, t, "set_state");
              return g;
            }, py::arg("new_state"), "Restores a state from get_state(); returns the generator.")
-      .def_property_readonly("device", [](const GeneratorPtr&) { return Device(); })
+      .def_property_readonly("device", [](const GeneratorPtr& g) { return g->device(); })
       .def("__repr__", [](const GeneratorPtr& g) {
         return "<ember.Generator seed=" + std::to_string(g->initial_seed()) + ">";
       });

@@ -78,7 +78,8 @@ void Generator::set_state(const uint8_t* p, size_t n, const char* op) {
 const GeneratorPtr& cuda_default_generator(int index) {
   static auto* gens = [] {  // leaked: outlives static tensors
     auto* v = new std::vector<GeneratorPtr>();
-    for (int i = 0; i < std::max(1, cuda_device_count()); ++i) v->push_back(std::make_shared<Generator>(67280421310721ull));
+    for (int i = 0; i < std::max(1, cuda_device_count()); ++i)
+      v->push_back(std::make_shared<Generator>(67280421310721ull, Device(DeviceType::CUDA, i)));
     return v;
   }();
   EMBER_CHECK(index >= 0 && index < int(gens->size()), ValueError, "[cuda] invalid device ordinal for a generator: ",

@@ -58,7 +58,10 @@ inline void philox_block(const PhiloxKey& k, uint64_t b, uint32_t out[4]) {
 
 class Generator {
  public:
-  explicit Generator(uint64_t seed) : seed_(seed) {}
+  explicit Generator(uint64_t seed, Device device = Device()) : seed_(seed), device_(device) {}
+  // The device it was made for (ember.Generator(device="cuda")): informational, as one Philox
+  // stream serves random ops on any device.
+  Device device() const { return device_; }
   void manual_seed(uint64_t seed);
   uint64_t seed();  // reseeds nondeterministically; returns the new seed
   uint64_t initial_seed() const;
@@ -70,6 +73,7 @@ class Generator {
  private:
   mutable std::mutex mu_;
   uint64_t seed_ = 0, offset_ = 0;
+  Device device_;
 };
 using GeneratorPtr = std::shared_ptr<Generator>;
 
