@@ -88,15 +88,14 @@ bool same_layout(const Tensor& a, const Tensor& b) {
 }
 
 // Input for a kernel: the operand in the compute dtype (wrapped numbers convert for free). A
-// wrapped number (a Python scalar, a 0-d CPU tensor) used with CUDA tensors stays on the host:
-// CUDA kernels take it by value (ElementwiseIter::host).
+// scalar_like operand used with CUDA tensors stays on the host: CUDA kernels take it by value
+// (ElementwiseIter::host).
 // t itself when it has the dtype (no copy of the handle), else its conversion kept in `tmp`.
 const Tensor& prepare_input(const Tensor& t, ScalarType dtype, Tensor& tmp) {
   if (t.dtype() == dtype) return t;
   tmp = to_dtype(t, dtype);
   return tmp;
 }
-
 
 // Runs `kernel` into `out` (or a fresh tensor of `result_dtype`), handling out dtype
 // conversion and out/input aliasing. `compute_dtype` is the kernel's output dtype.

@@ -192,9 +192,11 @@ Tensor search_impl(const char* op, const Tensor& seq, const Tensor& values, bool
   Tensor r = empty(values.sizes(), out_int32 ? ScalarType::Int32 : ScalarType::Int64, seq.device());
   if (r.numel() > 0) {
     int64_t bad = searchsorted_stub(seq.device(), r, seq_c, val_c, sorter_c, right);
-    if (bad >= 0)
+    if (bad >= 0) {
+      const int64_t v = item(select(reshape(sorter_c, {-1}), 0, bad)).to<int64_t>();  // (read back from a GPU)
       throw IndexError(str("[", op, "] sorter index out of range: expected values in [0, ", seq.sizes().back(),
-                           "), got ", item(select(reshape(sorter_c, {-1}), 0, bad)).to<int64_t>(), " at position ", bad));
+                           "), got ", v, " at position ", bad));
+    }
   }
   return write_out(op, r, out);
 }
