@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ember
+from gpu_compare import same, to_np
 
 pytestmark = pytest.mark.skipif(not ember.cuda.is_available(), reason="no CUDA device")
 
@@ -82,21 +83,6 @@ def make(shape, dtype, layout="contiguous", seed=0, **kw):
     x, xg = view(base), view(base.cuda())
     assert tuple(x.shape) == shape
     return x, xg
-
-
-def to_np(t):
-    t = t.cpu()
-    if t.dtype in (ember.float16, ember.bfloat16):
-        t = t.float()
-    return np.array(t.numpy())
-
-
-def same(got, want):
-    """got (on the GPU) equals want (on the CPU) exactly: dtype, shape and every value (NaN == NaN)."""
-    assert got.is_cuda, "the result is not on the GPU"
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert tuple(got.shape) == tuple(want.shape), (tuple(got.shape), tuple(want.shape))
-    np.testing.assert_array_equal(to_np(got), to_np(want))
 
 
 def close(got, want, rtol):

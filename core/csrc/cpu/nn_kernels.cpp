@@ -326,22 +326,6 @@ void max_pool_kernel(const PoolGeom& g, const Tensor& x, const Tensor& y, const 
   });
 }
 
-// Divisor of each output of an average pool, in output order.
-std::vector<double> avg_divisors(const PoolGeom& g) {
-  std::vector<double> div(size_t(g.out[0] * g.out[1] * g.out[2]));
-  auto size = [&](int dim, int64_t o) {
-    int64_t b = g.begin[dim][o], e = g.end[dim][o];
-    if (g.count_include_pad) return e - b;
-    return std::max<int64_t>(0, std::min(e, g.in[dim]) - std::max<int64_t>(b, 0));
-  };
-  size_t i = 0;
-  for (int64_t od = 0; od < g.out[0]; ++od)
-    for (int64_t oh = 0; oh < g.out[1]; ++oh)
-      for (int64_t ow = 0; ow < g.out[2]; ++ow)
-        div[i++] = g.divisor_override ? double(g.divisor_override) : double(size(0, od) * size(1, oh) * size(2, ow));
-  return div;
-}
-
 // adjoint == false: dst (out) = window means of src (in); true: dst (in) = the transpose.
 template <typename T>
 EMBER_HOT void avg_pool_plane(const PoolGeom& g, const double* div, const T* src, T* dst, bool adjoint) {
@@ -374,7 +358,7 @@ EMBER_HOT void avg_pool_plane(const PoolGeom& g, const double* div, const T* src
 }
 
 void avg_pool_kernel(const PoolGeom& g, const Tensor& src, const Tensor& dst, bool adjoint) {
-  std::vector<double> div = avg_divisors(g);
+  std::vector<double> div = avg_pool_divisors(g);
   dispatch<kNNMask>(src.dtype(), "avg_pool", [&](auto tag) {
     using T = EMBER_TYPE(tag);
     const int64_t lin = g.in[0] * g.in[1] * g.in[2], lout = g.out[0] * g.out[1] * g.out[2];

@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "../ops/nn.h"
+#include "math.cuh"
 #include "primitives.cuh"
 
 namespace ember {
@@ -39,19 +40,6 @@ struct DArgs {
   int64_t mask_ls, mask_ss;
   int tile;  // key (or query) rows per shared tile
 };
-
-template <typename T>
-__device__ __forceinline__ T exp_t(T x) {
-  if constexpr (std::is_same_v<T, float>) return expf(x);
-  else return exp(x);
-}
-
-template <typename T>
-__device__ __forceinline__ T warp_sum(T v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, o);
-  return v;
-}
 
 template <typename T>
 __device__ __forceinline__ T score_extra(const DArgs& a, int64_t bh, int64_t i, int64_t j) {
@@ -136,14 +124,14 @@ __global__ void __launch_bounds__(kWarps * 32)
       mx = s > mx ? s : mx;
     }
     const T base = isinf(mx) && mx < 0 ? T(0) : mx;
-    const T corr = isinf(m) && m < 0 ? T(0) : exp_t(T(m - base));
+    const T corr = isinf(m) && m < 0 ? T(0) : d_exp(T(m - base));
 #pragma unroll
     for (int u = 0; u < V; ++u) acc[u] *= corr;
     T sum = 0;
 #pragma unroll
     for (int c = 0; c < kMaxTile; ++c) {
       if (c >= bk) break;
-      const T p = exp_t(T(sc[c] - base));
+      const T p = d_exp(T(sc[c] - base));
       sum += p;
       axpy_row(acc, p, sv + c * a.Ev, a.Ev, lane);
     }
@@ -198,7 +186,7 @@ __global__ void __launch_bounds__(kWarps * 32)
     for (int c = 0; c < bk; ++c) {
       const T s = dot_row(qr, sk + c * a.E, a.E, lane) * T(a.scale) + score_extra<T>(a, bh, i, j0 + c);
       const T dp = dot_row(gr, sv + c * a.Ev, a.Ev, lane);
-      const T p = exp_t(T(s - lr));
+      const T p = d_exp(T(s - lr));
       const T ds = p == T(0) ? T(0) : p * (dp - dr) * T(a.scale);
       axpy_row(dq, ds, sk + c * a.E, a.E, lane);
     }
@@ -243,7 +231,7 @@ __global__ void __launch_bounds__(kWarps * 32) attn_dkdv_kernel(DArgs a, const T
       if (a.causal && j > i) continue;
       const T s = dot_row(kr, sq + r * a.E, a.E, lane) * T(a.scale) + score_extra<T>(a, bh, i, j);
       const T dp = dot_row(vr, sg + r * a.Ev, a.Ev, lane);
-      const T p = exp_t(T(s - sl[r]));
+      const T p = d_exp(T(s - sl[r]));
       const T ds = p == T(0) ? T(0) : p * (dp - sd[r]) * T(a.scale);
       axpy_row(dv, p, sg + r * a.Ev, a.Ev, lane);
       axpy_row(dk, ds, sq + r * a.E, a.E, lane);

@@ -82,6 +82,22 @@ size_t segment_size(size_t n) {
   return (n + kRoundLarge - 1) / kRoundLarge * kRoundLarge;
 }
 
+// True once every event has completed (wait: blocks until then), the events then destroyed; the
+// caching allocators reuse a block only after the work recorded on other streams is done.
+bool events_done(std::vector<cudaEvent_t>& events, bool wait) {
+  for (cudaEvent_t ev : events) {
+    if (wait) {
+      cudaEventSynchronize(ev);
+    } else if (cudaEventQuery(ev) != cudaSuccess) {
+      cudaGetLastError();
+      return false;
+    }
+  }
+  for (cudaEvent_t ev : events) cudaEventDestroy(ev);
+  events.clear();
+  return true;
+}
+
 struct Block {
   uintptr_t stream;
   size_t size;
@@ -256,21 +272,10 @@ class DeviceCache {
   // Frees the blocks of completed record_stream events (wait: blocks until all complete).
   void collect_locked(bool wait) {
     for (size_t i = 0; i < pending_.size();) {
-      bool done = true;
-      for (cudaEvent_t ev : pending_[i].events) {
-        if (wait) {
-          cudaEventSynchronize(ev);
-        } else if (cudaEventQuery(ev) != cudaSuccess) {
-          cudaGetLastError();
-          done = false;
-          break;
-        }
-      }
-      if (!done) {
+      if (!events_done(pending_[i].events, wait)) {
         ++i;
         continue;
       }
-      for (cudaEvent_t ev : pending_[i].events) cudaEventDestroy(ev);
       insert_free_locked(pending_[i].block);
       pending_[i] = std::move(pending_.back());
       pending_.pop_back();
@@ -348,32 +353,21 @@ struct PinnedAllocator final : Allocator {
   struct Pending {
     char* p;
     size_t n;
-    std::vector<std::pair<int, cudaEvent_t>> events;  // (device, event)
+    std::vector<cudaEvent_t> events;
   };
   std::mutex mu;
   std::multimap<size_t, void*> free_blocks;
   std::map<char*, size_t> live;  // base -> size (ordered: interior pointers map to their block)
-  std::unordered_map<char*, std::vector<std::pair<int, cudaEvent_t>>> uses;
+  std::unordered_map<char*, std::vector<cudaEvent_t>> uses;
   std::vector<Pending> pending;
 
   // Moves released blocks whose copies have finished to the free list (wait: block until they have).
   void collect_locked(bool wait) {
     for (size_t i = 0; i < pending.size();) {
-      bool done = true;
-      for (auto& de : pending[i].events) {
-        if (wait) {
-          cudaEventSynchronize(de.second);
-        } else if (cudaEventQuery(de.second) != cudaSuccess) {
-          cudaGetLastError();
-          done = false;
-          break;
-        }
-      }
-      if (!done) {
+      if (!events_done(pending[i].events, wait)) {
         ++i;
         continue;
       }
-      for (auto& de : pending[i].events) cudaEventDestroy(de.second);
       free_blocks.emplace(pending[i].n, pending[i].p);
       pending[i] = pending.back();
       pending.pop_back();
@@ -441,7 +435,7 @@ struct PinnedAllocator final : Allocator {
     cudaEvent_t ev;
     check_cuda(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming), "cudaEventCreate");
     check_cuda(cudaEventRecord(ev, stream), "cudaEventRecord");
-    uses[b].emplace_back(device, ev);
+    uses[b].push_back(ev);
   }
 };
 PinnedAllocator& pinned() {

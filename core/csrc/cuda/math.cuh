@@ -1,5 +1,6 @@
 // Device math shared by the CUDA kernels: float arguments call the f-suffixed CUDA function,
-// double ones the plain one; and the sign / NaN tests that also take integers and bool.
+// double ones the plain one; warp-wide sums and maxima; and the sign / NaN tests that also take
+// integers and bool.
 #pragma once
 #include <cmath>
 #include <type_traits>
@@ -59,6 +60,23 @@ EMBER_FN2(d_fmod, fmodf(a, b), fmod(a, b))
 EMBER_FN2(d_fmax, fmaxf(a, b), fmax(a, b))
 EMBER_FN2(d_fmin, fminf(a, b), fmin(a, b))
 #undef EMBER_FN2
+
+// Sum / max over the 32 lanes of a warp, returned to every lane (all lanes must call).
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, o);
+  return v;
+}
+template <typename T>
+__device__ __forceinline__ T warp_max(T v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const T w = __shfl_xor_sync(0xFFFFFFFFu, v, o);
+    v = w > v ? w : v;
+  }
+  return v;
+}
 
 template <typename T>
 __device__ __forceinline__ bool is_neg(T v) {

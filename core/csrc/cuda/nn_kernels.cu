@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "../ops/nn.h"
+#include "math.cuh"
 #include "primitives.cuh"
 
 namespace ember {
@@ -133,27 +134,6 @@ void col2im_cuda(const ConvGeom& cg, const Tensor& col, const Tensor& x, bool ba
 }
 
 // ---- softmax ------------------------------------------------------------------------------------
-template <typename T>
-__device__ __forceinline__ T warp_sum(T v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, o);
-  return v;
-}
-template <typename T>
-__device__ __forceinline__ T warp_max(T v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const T w = __shfl_xor_sync(0xFFFFFFFFu, v, o);
-    v = w > v ? w : v;
-  }
-  return v;
-}
-template <typename T>
-__device__ __forceinline__ T exp_(T x) {
-  if constexpr (std::is_same_v<T, float>) return expf(x);
-  else return exp(x);
-}
-
 // One warp per row of n contiguous elements (inner == 1).
 template <typename T>
 __global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t n, bool log) {
@@ -172,7 +152,7 @@ __global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t n, b
   m = warp_max(m);
   if (isinf(m) && m < 0) m = 0;  // an all -inf row: exp(-inf) = 0, the sum 0, the row nan as torch
   T s = 0;
-  for (int64_t i = lane; i < n; i += 32) s += exp_(T(xr[i] - m));
+  for (int64_t i = lane; i < n; i += 32) s += d_exp(T(xr[i] - m));
   s = warp_sum(s);
   if (__any_sync(0xFFFFFFFFu, nan)) s = T(NAN);  // a nan anywhere makes the row nan
   if (log) {
@@ -180,7 +160,7 @@ __global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t n, b
     for (int64_t i = lane; i < n; i += 32) yr[i] = xr[i] - c;
   } else {
     const T r = T(1.0 / double(s));
-    for (int64_t i = lane; i < n; i += 32) yr[i] = exp_(T(xr[i] - m)) * r;
+    for (int64_t i = lane; i < n; i += 32) yr[i] = d_exp(T(xr[i] - m)) * r;
   }
 }
 
@@ -201,14 +181,14 @@ __global__ void softmax_cols_kernel(const T* x, T* y, int64_t outer, int64_t n, 
   }
   if (isinf(m) && m < 0) m = 0;
   double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += double(exp_(T(xc[i * inner] - m)));
+  for (int64_t i = 0; i < n; ++i) s += double(d_exp(T(xc[i * inner] - m)));
   if (nan) s = NAN;
   if (log) {
     const T c = T(double(m) + ::log(s));
     for (int64_t i = 0; i < n; ++i) yc[i * inner] = xc[i * inner] - c;
   } else {
     const T r = T(1.0 / s);
-    for (int64_t i = 0; i < n; ++i) yc[i * inner] = exp_(T(xc[i * inner] - m)) * r;
+    for (int64_t i = 0; i < n; ++i) yc[i * inner] = d_exp(T(xc[i * inner] - m)) * r;
   }
 }
 
@@ -222,7 +202,7 @@ __global__ void softmax_backward_rows_kernel(const T* g, const T* y, T* gx, int6
   for (int64_t i = lane; i < n; i += 32) s += log ? g[off + i] : g[off + i] * y[off + i];
   s = warp_sum(s);
   for (int64_t i = lane; i < n; i += 32)
-    gx[off + i] = log ? g[off + i] - exp_(y[off + i]) * s : y[off + i] * (g[off + i] - s);
+    gx[off + i] = log ? g[off + i] - d_exp(y[off + i]) * s : y[off + i] * (g[off + i] - s);
 }
 
 template <typename T>
@@ -239,7 +219,7 @@ __global__ void softmax_backward_cols_kernel(const T* g, const T* y, T* gx, int6
   const T c = T(s);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t e = off + i * inner;
-    gx[e] = log ? g[e] - exp_(y[e]) * c : y[e] * (g[e] - c);
+    gx[e] = log ? g[e] - d_exp(y[e]) * c : y[e] * (g[e] - c);
   }
 }
 

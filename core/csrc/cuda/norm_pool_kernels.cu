@@ -68,10 +68,7 @@ unsigned grid_of(int64_t blocks, const char* op) {
 template <int TPR, typename A>
 __device__ __forceinline__ A group_sum(A v, A* sh) {
   static_assert(TPR == 1 || TPR == 32 || TPR == kBlock, "group of 1, 32 or kBlock threads");
-  if constexpr (TPR > 1) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  }
+  if constexpr (TPR > 1) v = warp_sum(v);
   if constexpr (TPR == kBlock) {
     const int warp = int(threadIdx.x) / 32;
     if (threadIdx.x % 32 == 0) sh[warp] = v;
@@ -165,22 +162,6 @@ struct MaxPoolBody {
 
 void max_pool_cuda(const PoolGeom& g, const Tensor& x, const Tensor& y, const Tensor& idx) {
   dispatch_cuda<kNNMask>(x.dtype(), "max_pool", MaxPoolBody{g, x, y, idx});
-}
-
-// Divisor of each output of an average pool, in output order (the CPU's table).
-std::vector<double> avg_divisors(const PoolGeom& g) {
-  std::vector<double> div(size_t(g.out[0] * g.out[1] * g.out[2]));
-  auto size = [&](int dim, int64_t o) {
-    const int64_t b = g.begin[dim][size_t(o)], e = g.end[dim][size_t(o)];
-    if (g.count_include_pad) return e - b;
-    return std::max<int64_t>(0, std::min(e, g.in[dim]) - std::max<int64_t>(b, 0));
-  };
-  size_t i = 0;
-  for (int64_t od = 0; od < g.out[0]; ++od)
-    for (int64_t oh = 0; oh < g.out[1]; ++oh)
-      for (int64_t ow = 0; ow < g.out[2]; ++ow)
-        div[i++] = g.divisor_override ? double(g.divisor_override) : double(size(0, od) * size(1, oh) * size(2, ow));
-  return div;
 }
 
 template <typename T>
@@ -286,7 +267,7 @@ struct AvgPoolBody {
     if (n == 0) return;
     Tensor ht, hd, hl;
     const PoolDev d = pool_dev(g, ht);
-    const double* div = upload_vector(hd, avg_divisors(g));
+    const double* div = upload_vector(hd, avg_pool_divisors(g));
     cudaStream_t s = current_stream_here();
     const unsigned grid = grid_of((n + kBlock - 1) / kBlock, op);
     if (!adjoint) {

@@ -135,14 +135,15 @@ Tensor forward_impl(const Tensor& x0, const Tensor& w0, const ConvGeom& g) {
       Tensor col = empty({g.C * g.kprod(), g.N, L}, x.dtype(), x.device());
       im2col_stub(x.device(), g, x, col, true);
       Tensor tmp = empty({g.G, og, g.N * L}, x.dtype(), x.device());
-      gemm_out("conv", tmp, view(w, {g.G, og, ckg}), view(col, {g.G, ckg, g.N * L}), Scalar(1.0), Scalar(0.0));
+      gemm_out("conv", tmp, view(w, {g.G, og, ckg}), view(col, {g.G, ckg, g.N * L}), Scalar(1.0), Scalar(0.0),
+               true);
       copy_(view(y, {g.N, g.Cout, L}), permute(view(tmp, {g.Cout, g.N, L}), {1, 0, 2}));
       return y;
     }
     Tensor col = columns(x, g);
     Tensor yv = view(y, {g.N, g.G, og, L});
     Tensor wv = expand(view(w, {1, g.G, og, ckg}), {g.N, g.G, og, ckg});
-    gemm_out("conv", yv, wv, view(col, {g.N, g.G, ckg, L}), Scalar(1.0), Scalar(0.0));
+    gemm_out("conv", yv, wv, view(col, {g.N, g.G, ckg, L}), Scalar(1.0), Scalar(0.0), true);
     return y;
   });
 }
@@ -156,7 +157,7 @@ Tensor backward_input_impl(const Tensor& gy0, const Tensor& w0, const ConvGeom& 
       if (gx.numel() == 0) return gx;
       Tensor wt = expand(mT(view(w, {1, g.G, og, ckg})), {g.N, g.G, ckg, og});
       gemm_out("conv_transpose", view(gx, {g.N, g.G, ckg, L}), wt, view(gy, {g.N, g.G, og, L}), Scalar(1.0),
-               Scalar(0.0));
+               Scalar(0.0), true);
       return gx;
     }
     if (L > 0 && winograd_ok(g, gy, true)) {
@@ -170,13 +171,13 @@ Tensor backward_input_impl(const Tensor& gy0, const Tensor& w0, const ConvGeom& 
       Tensor gyt = contiguous(permute(view(gy, {g.N, g.Cout, L}), {1, 0, 2}));  // (Cout, N, L)
       Tensor col = empty({g.C * g.kprod(), g.N, L}, gy.dtype(), gy.device());
       gemm_out("conv_transpose", view(col, {g.G, ckg, g.N * L}), mT(view(w, {g.G, og, ckg})),
-               view(gyt, {g.G, og, g.N * L}), Scalar(1.0), Scalar(0.0));
+               view(gyt, {g.G, og, g.N * L}), Scalar(1.0), Scalar(0.0), true);
       col2im_stub(gy.device(), g, col, gx, true);
       return gx;
     }
     Tensor col = empty({g.N, g.G, ckg, L}, gy.dtype(), gy.device());
     Tensor wt = expand(mT(view(w, {1, g.G, og, ckg})), {g.N, g.G, ckg, og});
-    gemm_out("conv_transpose", col, wt, view(gy, {g.N, g.G, og, L}), Scalar(1.0), Scalar(0.0));
+    gemm_out("conv_transpose", col, wt, view(gy, {g.N, g.G, og, L}), Scalar(1.0), Scalar(0.0), true);
     col2im_stub(gy.device(), g, col, gx, false);
     return gx;
   });
@@ -204,7 +205,7 @@ Tensor backward_weight_impl(const Tensor& x0, const Tensor& gy0, const ConvGeom&
     }
     Tensor gyt = contiguous(permute(view(gy, {g.N, g.G, og, L}), {1, 2, 0, 3}));  // (G, og, N, L)
     gemm_out("conv", view(gw, {g.G, og, ckg}), view(gyt, {g.G, og, g.N * L}), mT(view(col, {g.G, ckg, g.N * L})),
-             Scalar(1.0), Scalar(0.0));
+             Scalar(1.0), Scalar(0.0), true);
     return gw;
   });
 }

@@ -3,7 +3,6 @@
 #include "linalg.h"
 
 #include <atomic>
-#include <cstring>
 
 #include <algorithm>
 
@@ -146,7 +145,7 @@ bool blas_layout_ok(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
 }
 
 void gemm_out(const char* op, const Tensor& c, const Tensor& a, const Tensor& b, const Scalar& alpha,
-              const Scalar& beta) {
+              const Scalar& beta, bool conv) {
   const int64_t nb = c.dim() - 2;
   const int64_t m = c.sizes()[nb], n = c.sizes()[nb + 1], k = a.sizes()[a.dim() - 1];
   if (c.numel() == 0) return;
@@ -162,7 +161,7 @@ void gemm_out(const char* op, const Tensor& c, const Tensor& a, const Tensor& b,
   if (!c_ok) {
     Tensor tmp = empty(c.sizes(), c.dtype(), c.device());
     if (!beta_zero) copy_(tmp, c);
-    gemm_out(op, tmp, a, b, alpha, beta);
+    gemm_out(op, tmp, a, b, alpha, beta, conv);
     copy_(c, tmp);
     return;
   }
@@ -193,7 +192,7 @@ void gemm_out(const char* op, const Tensor& c, const Tensor& a, const Tensor& b,
   operand(c, g.c);
   g.alpha = to_complex(alpha);
   g.beta = beta_zero ? std::complex<double>(0.0, 0.0) : to_complex(beta);
-  g.allow_tf32 = std::strncmp(op, "conv", 4) == 0 ? conv_allow_tf32() : matmul_allow_tf32();
+  g.allow_tf32 = conv ? conv_allow_tf32() : matmul_allow_tf32();
   gemm_stub(c.device(), g);
   c.bump_version();
 }

@@ -55,9 +55,10 @@ extern DispatchStub<GemmKernel> gemm_stub;
 bool blas_layout_ok(int64_t rows, int64_t cols, int64_t rs, int64_t cs);
 
 // c[..., m, n] = beta * c + alpha * a[..., m, k] @ b[..., k, n]; the batch dims of a and b
-// broadcast to those of c. Copies a or b only when their matrices have no BLAS layout.
+// broadcast to those of c. Copies a or b only when their matrices have no BLAS layout. conv:
+// a convolution's GEMM, whose float32 TF32 switch is conv_allow_tf32() (else matmul_allow_tf32()).
 void gemm_out(const char* op, const Tensor& c, const Tensor& a, const Tensor& b, const Scalar& alpha,
-              const Scalar& beta);
+              const Scalar& beta, bool conv = false);
 
 Tensor matmul(const Tensor& a, const Tensor& b, const Tensor* out = nullptr);
 Tensor mm(const Tensor& a, const Tensor& b, const Tensor* out = nullptr);

@@ -87,6 +87,10 @@ struct PoolGeom {
   Shape in_shape, out_shape;                // full shapes (batch and channel dims included)
 };
 
+// The divisor of each output of an average pool, in output order (shared by the CPU and CUDA
+// kernels).
+std::vector<double> avg_pool_divisors(const PoolGeom& g);
+
 using MaxPoolKernel = void (*)(const PoolGeom&, const Tensor& x, const Tensor& y, const Tensor& idx);
 using AvgPoolKernel = void (*)(const PoolGeom&, const Tensor& src, const Tensor& dst, bool adjoint);
 extern DispatchStub<MaxPoolKernel> max_pool_stub;

@@ -13,6 +13,21 @@
 
 namespace ember {
 
+std::vector<double> avg_pool_divisors(const PoolGeom& g) {
+  std::vector<double> div(size_t(g.out[0] * g.out[1] * g.out[2]));
+  auto size = [&](int dim, int64_t o) {
+    const int64_t b = g.begin[dim][size_t(o)], e = g.end[dim][size_t(o)];
+    if (g.count_include_pad) return e - b;
+    return std::max<int64_t>(0, std::min(e, g.in[dim]) - std::max<int64_t>(b, 0));
+  };
+  size_t i = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh)
+      for (int64_t ow = 0; ow < g.out[2]; ++ow)
+        div[i++] = g.divisor_override ? double(g.divisor_override) : double(size(0, od) * size(1, oh) * size(2, ow));
+  return div;
+}
+
 DispatchStub<MaxPoolKernel> max_pool_stub("max_pool");
 DispatchStub<AvgPoolKernel> avg_pool_stub("avg_pool");
 DispatchStub<SoftmaxKernel> softmax_stub("softmax");
